@@ -1,0 +1,46 @@
+# Builds rdkafka.core for one Lua runtime into build/<LUA>/, runs the demo and tests.
+#   make                  build for Lua 5.4
+#   make LUA=luajit       build for LuaJIT (also 5.1, 5.3)
+#   make demo             produce/consume on the embedded mock cluster (no Java)
+#   make test             everything CI runs (.ci/run)
+LUA ?= 5.4
+CC ?= cc
+CFLAGS ?= -O2 -g
+WARN = -Wall -Wextra -Werror=implicit-function-declaration
+RDKAFKA_CFLAGS = $(shell pkg-config --cflags rdkafka 2>/dev/null)
+RDKAFKA_LIBS = $(or $(shell pkg-config --libs rdkafka 2>/dev/null),-lrdkafka)
+
+ifeq ($(LUA),luajit)
+LUA_INC = $(shell pkg-config --cflags luajit)
+LUA_BIN = luajit
+else
+LUA_INC = -I/usr/include/lua$(LUA)
+LUA_BIN = lua$(LUA)
+endif
+
+SRC = $(wildcard src/*.c)
+HDR = $(wildcard src/*.h)
+OUT = build/$(LUA)/rdkafka/core.so
+
+.PHONY: all demo test unit clean
+all: $(OUT)
+
+$(OUT): $(SRC) $(HDR)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(WARN) -std=gnu99 -fPIC -shared -fvisibility=hidden $(LUA_INC) $(RDKAFKA_CFLAGS) \
+		-o $@ $(SRC) $(RDKAFKA_LIBS)
+
+# LUA_PATH/LUA_CPATH for running against this tree without installing.
+ENV = LUA_PATH="lua/?.lua;lua/?/init.lua;;" LUA_CPATH="build/$(LUA)/?.so;;"
+
+demo: $(OUT)
+	$(ENV) $(LUA_BIN) examples/demo.lua
+
+unit: $(OUT)
+	$(ENV) $(LUA_BIN) /usr/bin/busted --exclude-tags=kafka spec
+
+test:
+	bash .ci/run
+
+clean:
+	rm -rf build

@@ -1,0 +1,78 @@
+--- rdkafka: Kafka producers, group consumers and an embedded mock cluster
+-- for Lua, over librdkafka.
+--
+-- Misuse (a wrong argument type, an unknown config key, a closed handle)
+-- raises an error that names the argument or key. Failures of Kafka itself
+-- return `nil, err`, where `err` is an rdkafka error object (see README).
+-- @module rdkafka
+local core = require("rdkafka.core")
+
+local M = {
+  _VERSION = "0.1.0",
+  librdkafka_version = core.librdkafka_version,
+  --- Every error code librdkafka knows, by name: `rdkafka.errors._TIMED_OUT`.
+  errors = core.error_codes(),
+  --- Builds an error object, e.g. for an application's own failure paths.
+  error = core.error,
+}
+
+-- Safe defaults a user would want; anything given in conf wins.
+local PRODUCER_DEFAULTS = {
+  ["enable.idempotence"] = true,        -- no duplicates or reordering on retry
+  ["partitioner"] = "murmur2_random",   -- same key, same partition as the Java client
+}
+local CONSUMER_DEFAULTS = {
+  ["enable.auto.commit"] = false,       -- commit only what the application processed
+}
+
+local function with_defaults(fname, conf, defaults)
+  if type(conf) ~= "table" then
+    error(("bad argument #1 to '%s' (config table expected, got %s)"):format(fname, type(conf)), 3)
+  end
+  local merged = {}
+  for k, v in pairs(defaults) do merged[k] = v end
+  for k, v in pairs(conf) do merged[k] = v end
+  return merged
+end
+
+--- Creates a producer.
+-- @tparam table conf librdkafka properties plus `on_delivery(err, msg)`,
+--   `on_error(err)`, `on_log(level, facility, text)`, `on_stats(json)`.
+-- @return rdkafka.Producer
+function M.producer(conf)
+  return core.producer(with_defaults("producer", conf, PRODUCER_DEFAULTS))
+end
+
+--- Creates a group consumer. `group.id` is required.
+-- @tparam table conf librdkafka properties plus `on_error`, `on_log`, `on_stats`.
+-- @return rdkafka.Consumer
+function M.consumer(conf)
+  local merged = with_defaults("consumer", conf, CONSUMER_DEFAULTS)
+  local group = merged["group.id"]
+  if type(group) ~= "string" or group == "" then
+    error("config key 'group.id': a consumer needs a non-empty group id", 2)
+  end
+  return core.consumer(merged)
+end
+
+--- Starts librdkafka's in-process mock cluster on 127.0.0.1.
+-- @tparam[opt] table opts `{brokers = 1}`
+-- @return rdkafka.MockCluster with `bootstrap_servers`, `create_topic(name, partitions, replication)`
+function M.mock_cluster(opts)
+  if opts == nil then opts = {} end
+  if type(opts) ~= "table" then
+    error(("bad argument #1 to 'mock_cluster' (table expected, got %s)"):format(type(opts)), 2)
+  end
+  for k in pairs(opts) do
+    if k ~= "brokers" then
+      error(("bad argument #1 to 'mock_cluster' (unknown option '%s')"):format(tostring(k)), 2)
+    end
+  end
+  local brokers = opts.brokers or 1
+  if math.type and math.type(brokers) ~= "integer" or type(brokers) ~= "number" or brokers % 1 ~= 0 then
+    error("bad argument #1 to 'mock_cluster' (option 'brokers' must be an integer)", 2)
+  end
+  return core.mock_cluster(brokers)
+end
+
+return M

@@ -1,0 +1,106 @@
+/* Turning a Lua table of librdkafka properties into an rd_kafka_conf_t. */
+#include <stdio.h>
+#include <string.h>
+#include "private.h"
+
+const char *const rdk_callback_names[RDK_CB_COUNT] = {
+    "on_delivery", "on_error", "on_log", "on_stats"};
+
+/* Values of these keys never appear in an error message. */
+static int is_secret(const char *key) {
+    return strstr(key, "password") || strstr(key, "secret") || strstr(key, ".pem") ||
+           strstr(key, "sasl.oauthbearer.config") || strstr(key, "ssl.key");
+}
+
+static int callback_index(const char *key) {
+    int i;
+    for (i = 0; i < RDK_CB_COUNT; i++)
+        if (strcmp(key, rdk_callback_names[i]) == 0)
+            return i;
+    return -1;
+}
+
+/* The property value as librdkafka wants it: a string. */
+static const char *value_string(lua_State *L, const char *key, char *buf, size_t size) {
+    switch (lua_type(L, -1)) {
+    case LUA_TSTRING:
+        return lua_tostring(L, -1);
+    case LUA_TBOOLEAN:
+        return lua_toboolean(L, -1) ? "true" : "false";
+    case LUA_TNUMBER:
+        if (rdk_isinteger(L, -1))
+            snprintf(buf, size, "%lld", (long long)lua_tonumber(L, -1));
+        else
+            snprintf(buf, size, "%.14g", (double)lua_tonumber(L, -1));
+        return buf;
+    default:
+        luaL_error(L, "config key '%s': string, number or boolean expected, got %s", key,
+                   luaL_typename(L, -1));
+        return NULL;
+    }
+}
+
+static void set_property(lua_State *L, rd_kafka_conf_t *conf, const char *key) {
+    char buf[64], errstr[512];
+    const char *value = value_string(L, key, buf, sizeof buf);
+    if (rd_kafka_conf_set(conf, key, value, errstr, sizeof errstr) == RD_KAFKA_CONF_OK)
+        return;
+    if (is_secret(key))
+        luaL_error(L, "config key '%s': invalid value (not shown: secret)", key);
+    luaL_error(L, "config key '%s': %s", key, errstr);
+}
+
+#define CONF_GUARD_MT "rdkafka.ConfGuard"
+
+static int conf_guard_gc(lua_State *L) {
+    rd_kafka_conf_t **guard = (rd_kafka_conf_t **)lua_touserdata(L, 1);
+    if (*guard != NULL)
+        rd_kafka_conf_destroy(*guard);
+    *guard = NULL;
+    return 0;
+}
+
+/* Reads the table at idx; librdkafka properties go into a new conf, callback
+ * functions (the keys in rdk_callback_names whose bit is in allowed_callbacks)
+ * into c->cb. Raises on anything else, naming the key. While it reads, the conf
+ * is owned by a guard userdata, so an error frees it through the collector. */
+rd_kafka_conf_t *rdk_conf_from_table(lua_State *L, int idx, rdk_client *c, int allowed_callbacks) {
+    rd_kafka_conf_t *conf, **guard;
+    int top = lua_gettop(L);
+    idx = idx < 0 ? top + idx + 1 : idx;
+    luaL_checktype(L, idx, LUA_TTABLE);
+    guard = (rd_kafka_conf_t **)lua_newuserdata(L, sizeof *guard);
+    *guard = NULL;
+    if (luaL_newmetatable(L, CONF_GUARD_MT)) {
+        lua_pushcfunction(L, conf_guard_gc);
+        lua_setfield(L, -2, "__gc");
+    }
+    lua_setmetatable(L, -2);
+    conf = *guard = rd_kafka_conf_new();
+
+    lua_pushnil(L);
+    while (lua_next(L, idx) != 0) {
+        const char *key;
+        int cb;
+        if (lua_type(L, -2) != LUA_TSTRING)
+            luaL_error(L, "config keys must be strings, got %s", luaL_typename(L, -2));
+        key = lua_tostring(L, -2);
+        cb = callback_index(key);
+        if (cb >= 0 && (allowed_callbacks & (1 << cb))) {
+            if (lua_type(L, -1) != LUA_TFUNCTION)
+                luaL_error(L, "config key '%s': function expected, got %s", key,
+                           luaL_typename(L, -1));
+            if (c->cb[cb] != LUA_NOREF)
+                luaL_unref(L, LUA_REGISTRYINDEX, c->cb[cb]);
+            c->cb[cb] = luaL_ref(L, LUA_REGISTRYINDEX); /* pops the value */
+            continue;
+        }
+        if (cb >= 0 || lua_type(L, -1) == LUA_TFUNCTION)
+            luaL_error(L, "config key '%s': not a callback a %s takes", key, c->mt);
+        set_property(L, conf, key);
+        lua_pop(L, 1);
+    }
+    *guard = NULL; /* the caller owns the conf now */
+    lua_settop(L, top);
+    return conf;
+}

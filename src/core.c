@@ -1,0 +1,21 @@
+/* rdkafka.core: the C layer. Each part registers itself; see private.h. */
+#include "private.h"
+
+#if defined(_WIN32)
+#define RDK_EXPORT __declspec(dllexport)
+#else
+#define RDK_EXPORT __attribute__((visibility("default")))
+#endif
+
+RDK_EXPORT int luaopen_rdkafka_core(lua_State *L) {
+    lua_newtable(L);
+    rdk_open_error(L);
+    rdk_open_producer(L);
+    rdk_open_consumer(L);
+    rdk_open_mock(L);
+    lua_pushstring(L, rd_kafka_version_str());
+    lua_setfield(L, -2, "librdkafka_version");
+    lua_pushinteger(L, rd_kafka_version());
+    lua_setfield(L, -2, "librdkafka_version_num");
+    return 1;
+}

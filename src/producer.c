@@ -1,0 +1,305 @@
+/* rdkafka.Producer: produce, poll, flush, close. */
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+#include "private.h"
+
+#define CLOSE_TIMEOUT_MS 10000
+#define PURGE_REPORT_MS 1000
+#define SERVE_BATCH 100000
+
+static int producer_new(lua_State *L) {
+    char errstr[512];
+    int events = RD_KAFKA_EVENT_DR | RD_KAFKA_EVENT_ERROR;
+    rd_kafka_conf_t *conf;
+    rdk_client *c = (rdk_client *)lua_newuserdata(L, sizeof *c);
+    rdk_client_init(c, RDK_PRODUCER_MT);
+    luaL_getmetatable(L, RDK_PRODUCER_MT);
+    lua_setmetatable(L, -2);
+    conf = rdk_conf_from_table(L, 1, c, 1 << RDK_ON_DELIVERY | 1 << RDK_ON_ERROR | 1 << RDK_ON_LOG | 1 << RDK_ON_STATS);
+    if (c->cb[RDK_ON_LOG] != LUA_NOREF) {
+        rd_kafka_conf_set(conf, "log.queue", "true", errstr, sizeof errstr);
+        events |= RD_KAFKA_EVENT_LOG;
+    }
+    if (c->cb[RDK_ON_STATS] != LUA_NOREF)
+        events |= RD_KAFKA_EVENT_STATS;
+    rd_kafka_conf_set_events(conf, events);
+    c->rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, errstr, sizeof errstr);
+    if (c->rk == NULL) {
+        rd_kafka_conf_destroy(conf);
+        return luaL_error(L, "rdkafka.producer: %s", errstr);
+    }
+    if (c->cb[RDK_ON_LOG] != LUA_NOREF)
+        rd_kafka_set_log_queue(c->rk, NULL);
+    c->queue = rd_kafka_queue_get_main(c->rk);
+    return 1;
+}
+
+typedef struct produce_args {
+    const char *topic, *value, *key;
+    size_t value_len, key_len, topic_len;
+    lua_Integer partition;
+    lua_Integer timestamp;
+    int has_timestamp;
+    rd_kafka_headers_t *headers;
+} produce_args;
+
+static const char *opt_bytes(lua_State *L, int idx, const char *what, int argn, size_t *len) {
+    int t = lua_type(L, idx);
+    if (t == LUA_TNIL || t == LUA_TNONE) {
+        *len = 0;
+        return NULL;
+    }
+    if (t != LUA_TSTRING)
+        luaL_argerror(L, argn, lua_pushfstring(L, "%s must be a string or nil, got %s", what,
+                                               luaL_typename(L, idx)));
+    return lua_tolstring(L, idx, len);
+}
+
+static lua_Integer check_int_field(lua_State *L, int idx, const char *what, int argn,
+                                   lua_Integer min, lua_Integer max) {
+    lua_Integer v;
+    if (!rdk_isinteger(L, idx))
+        luaL_argerror(L, argn, lua_pushfstring(L, "%s must be an integer, got %s", what,
+                                               lua_type(L, idx) == LUA_TNUMBER ? "a fraction" : luaL_typename(L, idx)));
+    v = (lua_Integer)lua_tonumber(L, idx);
+    if (v < min || v > max)
+        luaL_argerror(L, argn, lua_pushfstring(L, "%s out of range", what));
+    return v;
+}
+
+/* Table form: one pass over the fields, so a misspelt field is an error
+ * rather than a silently dropped part of the message. */
+static void read_table_args(lua_State *L, produce_args *a) {
+    lua_pushnil(L);
+    while (lua_next(L, 2) != 0) {
+        const char *field = lua_type(L, -2) == LUA_TSTRING ? lua_tostring(L, -2) : NULL;
+        if (field == NULL)
+            luaL_argerror(L, 2, "fields must have string names");
+        if (strcmp(field, "topic") == 0) {
+            if (lua_type(L, -1) != LUA_TSTRING)
+                luaL_argerror(L, 2, lua_pushfstring(L, "field 'topic' must be a string, got %s",
+                                                    luaL_typename(L, -1)));
+            a->topic = lua_tolstring(L, -1, &a->topic_len);
+        } else if (strcmp(field, "value") == 0) {
+            a->value = opt_bytes(L, -1, "field 'value'", 2, &a->value_len);
+        } else if (strcmp(field, "key") == 0) {
+            a->key = opt_bytes(L, -1, "field 'key'", 2, &a->key_len);
+        } else if (strcmp(field, "partition") == 0) {
+            a->partition = check_int_field(L, -1, "field 'partition'", 2, -1, INT32_MAX);
+        } else if (strcmp(field, "timestamp") == 0) {
+            a->timestamp = check_int_field(L, -1, "field 'timestamp'", 2, 0, (lua_Integer)1 << 52);
+            a->has_timestamp = 1;
+        } else if (strcmp(field, "headers") != 0) {
+            luaL_argerror(L, 2, lua_pushfstring(L, "unknown field '%s' (expected topic, value, "
+                                                   "key, partition, headers, timestamp)", field));
+        }
+        lua_pop(L, 1);
+    }
+    if (a->topic == NULL)
+        luaL_argerror(L, 2, "field 'topic' must be a string, got nil");
+    /* Headers last: once built they must be freed on any error. */
+    lua_getfield(L, 2, "headers");
+    if (!lua_isnil(L, -1))
+        a->headers = rdk_headers_from_table(L, -1, 2);
+    lua_pop(L, 1);
+}
+
+/* p:produce{topic=, value=, key=, partition=, headers=, timestamp=}
+ * p:produce(topic, value [, key [, partition]])  -- allocates nothing
+ * Returns true, or nil and an error (queue full, message too large, ...). */
+static int producer_produce(lua_State *L) {
+    rdk_client *c = rdk_check_client(L, 1, RDK_PRODUCER_MT);
+    produce_args a;
+    rd_kafka_vu_t vu[7];
+    rd_kafka_error_t *error;
+    int n = 0;
+    memset(&a, 0, sizeof a);
+    a.partition = RD_KAFKA_PARTITION_UA;
+    if (lua_type(L, 2) == LUA_TTABLE) {
+        if (lua_gettop(L) > 2)
+            luaL_argerror(L, 3, "no further arguments after the message table");
+        read_table_args(L, &a);
+    } else {
+        if (lua_type(L, 2) != LUA_TSTRING)
+            luaL_argerror(L, 2, lua_pushfstring(L, "message table or topic name expected, got %s",
+                                                luaL_typename(L, 2)));
+        a.topic = lua_tolstring(L, 2, &a.topic_len);
+        a.value = opt_bytes(L, 3, "value", 3, &a.value_len);
+        a.key = opt_bytes(L, 4, "key", 4, &a.key_len);
+        if (!lua_isnoneornil(L, 5))
+            a.partition = check_int_field(L, 5, "partition", 5, -1, INT32_MAX);
+    }
+    if (a.topic_len == 0 || strlen(a.topic) != a.topic_len) {
+        if (a.headers)
+            rd_kafka_headers_destroy(a.headers);
+        luaL_argerror(L, 2, "topic name must be a non-empty string without NUL bytes");
+    }
+    vu[n].vtype = RD_KAFKA_VTYPE_TOPIC;
+    vu[n++].u.cstr = a.topic;
+    vu[n].vtype = RD_KAFKA_VTYPE_PARTITION;
+    vu[n++].u.i32 = (int32_t)a.partition;
+    vu[n].vtype = RD_KAFKA_VTYPE_MSGFLAGS;
+    vu[n++].u.i = RD_KAFKA_MSG_F_COPY;
+    vu[n].vtype = RD_KAFKA_VTYPE_VALUE;
+    vu[n].u.mem.ptr = (void *)a.value;
+    vu[n++].u.mem.size = a.value_len;
+    vu[n].vtype = RD_KAFKA_VTYPE_KEY;
+    vu[n].u.mem.ptr = (void *)a.key;
+    vu[n++].u.mem.size = a.key_len;
+    if (a.has_timestamp) {
+        vu[n].vtype = RD_KAFKA_VTYPE_TIMESTAMP;
+        vu[n++].u.i64 = (int64_t)a.timestamp;
+    }
+    if (a.headers != NULL) {
+        vu[n].vtype = RD_KAFKA_VTYPE_HEADERS;
+        vu[n++].u.headers = a.headers;
+    }
+    error = rd_kafka_produceva(c->rk, vu, (size_t)n);
+    if (error == NULL) {
+        lua_pushboolean(L, 1);
+        return 1;
+    }
+    if (a.headers != NULL) /* not taken over by a message that was refused */
+        rd_kafka_headers_destroy(a.headers);
+    lua_pushnil(L);
+    rdk_push_error_object(L, error);
+    return 2;
+}
+
+static void check_not_busy(lua_State *L, rdk_client *c, const char *what) {
+    if (c->busy)
+        luaL_error(L, "cannot %s a %s from inside one of its callbacks", what, c->mt);
+}
+
+/* p:poll([timeout]): serves delivery reports and other callbacks; returns
+ * how many events were served. */
+static int producer_poll(lua_State *L) {
+    rdk_client *c = rdk_check_client(L, 1, RDK_PRODUCER_MT);
+    int timeout_ms = rdk_check_timeout_ms(L, 2, 0);
+    int n;
+    check_not_busy(L, c, "poll");
+    n = rdk_serve_queue(L, c, timeout_ms, SERVE_BATCH);
+    rdk_raise_pending(L, c);
+    lua_pushinteger(L, n);
+    return 1;
+}
+
+/* Sends what is queued and serves its delivery reports until none is left
+ * or timeout_ms has passed; returns how many messages are still undelivered. */
+static int flush_for(lua_State *L, rdk_client *c, int timeout_ms) {
+    long long deadline = rdk_now_ms() + timeout_ms;
+    for (;;) {
+        long long left = deadline - rdk_now_ms();
+        rd_kafka_flush(c->rk, 0); /* wakes the brokers past linger.ms */
+        rdk_serve_queue(L, c, left > 100 ? 100 : (left < 0 ? 0 : (int)left), SERVE_BATCH);
+        if (c->pending_error != LUA_NOREF || rd_kafka_outq_len(c->rk) == 0 || left <= 0)
+            break;
+    }
+    return rd_kafka_outq_len(c->rk);
+}
+
+static int producer_flush(lua_State *L) {
+    rdk_client *c = rdk_check_client(L, 1, RDK_PRODUCER_MT);
+    int timeout_ms = rdk_check_timeout_ms(L, 2, CLOSE_TIMEOUT_MS);
+    int left;
+    check_not_busy(L, c, "flush");
+    left = flush_for(L, c, timeout_ms);
+    rdk_raise_pending(L, c);
+    lua_pushinteger(L, left);
+    return 1;
+}
+
+static void destroy(rdk_client *c) {
+    rd_kafka_queue_destroy(c->queue);
+    rd_kafka_destroy(c->rk);
+    c->queue = NULL;
+    c->rk = NULL;
+}
+
+/* p:close([timeout]): flushes for at most timeout seconds, reports every
+ * message it could not deliver to on_delivery (as purged), then destroys
+ * the handle. Returns the number of messages that were not delivered. */
+static int producer_close(lua_State *L) {
+    rdk_client *c = (rdk_client *)luaL_checkudata(L, 1, RDK_PRODUCER_MT);
+    int timeout_ms, left;
+    if (c->rk == NULL) {
+        lua_pushinteger(L, 0);
+        return 1;
+    }
+    timeout_ms = rdk_check_timeout_ms(L, 2, CLOSE_TIMEOUT_MS);
+    check_not_busy(L, c, "close");
+    if (c->pid != getpid()) {
+        /* The threads behind this handle live in the parent: forget it here. */
+        c->rk = NULL;
+        rdk_client_release(L, c);
+        lua_pushinteger(L, 0);
+        return 1;
+    }
+    left = flush_for(L, c, timeout_ms);
+    if (left > 0) {
+        rd_kafka_purge(c->rk, RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
+        flush_for(L, c, PURGE_REPORT_MS);
+    }
+    destroy(c);
+    rdk_client_release(L, c);
+    rdk_raise_pending(L, c);
+    lua_pushinteger(L, left);
+    return 1;
+}
+
+/* The collector calls no Lua callbacks and never waits: what is still
+ * queued is purged and said on stderr. */
+static int producer_gc(lua_State *L) {
+    rdk_client *c = (rdk_client *)lua_touserdata(L, 1);
+    if (c->rk != NULL && c->pid == getpid()) {
+        int left = rd_kafka_outq_len(c->rk);
+        if (left > 0) {
+            rd_kafka_purge(c->rk, RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT |
+                                      RD_KAFKA_PURGE_F_NON_BLOCKING);
+            fprintf(stderr,
+                    "rdkafka: a producer was garbage-collected with %d undelivered "
+                    "messages or reports; call close() to flush and be told\n",
+                    left);
+        }
+        destroy(c);
+    }
+    c->rk = NULL;
+    rdk_client_release(L, c);
+    if (c->pending_error != LUA_NOREF)
+        luaL_unref(L, LUA_REGISTRYINDEX, c->pending_error);
+    c->pending_error = LUA_NOREF;
+    return 0;
+}
+
+/* __close(p, err): the error being propagated, if any, is not a timeout. */
+static int producer_close_scope(lua_State *L) {
+    lua_settop(L, 1);
+    return producer_close(L);
+}
+
+static int producer_outq_len(lua_State *L) {
+    rdk_client *c = rdk_check_client(L, 1, RDK_PRODUCER_MT);
+    lua_pushinteger(L, rd_kafka_outq_len(c->rk));
+    return 1;
+}
+
+static int producer_name(lua_State *L) {
+    rdk_client *c = rdk_check_client(L, 1, RDK_PRODUCER_MT);
+    lua_pushstring(L, rd_kafka_name(c->rk));
+    return 1;
+}
+
+void rdk_open_producer(lua_State *L) {
+    static const luaL_Reg methods[] = {
+        {"produce", producer_produce}, {"poll", producer_poll},
+        {"flush", producer_flush},     {"close", producer_close},
+        {"outq_len", producer_outq_len}, {"name", producer_name},
+        {NULL, NULL}};
+    static const luaL_Reg metamethods[] = {
+        {"__gc", producer_gc}, {"__close", producer_close_scope},
+        {"__tostring", rdk_client_tostring}, {NULL, NULL}};
+    rdk_new_class(L, RDK_PRODUCER_MT, methods, metamethods);
+    lua_pushcfunction(L, producer_new);
+    lua_setfield(L, -2, "producer");
+}
