@@ -97,9 +97,10 @@ static void call_callback(lua_State *L, rdk_client *c, int which, int nargs) {
 static void serve_delivery(lua_State *L, rdk_client *c, rd_kafka_event_t *ev) {
     const rd_kafka_message_t *rkm;
     while ((rkm = rd_kafka_event_message_next(ev)) != NULL) {
+        c->in_flight--;
         if (c->cb[RDK_ON_DELIVERY] != LUA_NOREF) {
             if (rkm->err)
-                rdk_push_error(L, rkm->err, rd_kafka_message_errstr(rkm), 0);
+                rdk_push_error(L, rkm->err, NULL, 0);
             else
                 lua_pushnil(L);
             rdk_push_message(L, rkm);
@@ -107,9 +108,8 @@ static void serve_delivery(lua_State *L, rdk_client *c, rd_kafka_event_t *ev) {
         } else if (rkm->err) {
             /* Never lose a failure silently: on_error, else stderr. */
             const char *topic = rkm->rkt ? rd_kafka_topic_name(rkm->rkt) : "?";
-            c->delivery_failures_unreported++;
             lua_pushfstring(L, "delivery to topic '%s' partition %d failed: %s", topic,
-                            (int)rkm->partition, rd_kafka_message_errstr(rkm));
+                            (int)rkm->partition, rd_kafka_err2str(rkm->err));
             if (c->cb[RDK_ON_ERROR] != LUA_NOREF) {
                 rdk_push_error(L, rkm->err, lua_tostring(L, -1), 0);
                 lua_remove(L, -2);

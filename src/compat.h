@@ -36,7 +36,13 @@ static inline void *rdk_compat_testudata(lua_State *L, int i, const char *tname)
 #endif
 
 #if LUA_VERSION_NUM >= 503
-#define rdk_isinteger(L, i) lua_isinteger((L), (i))
+/* Integers, and floats with an exact integer value (2^10, n / 2). */
+static inline int rdk_isinteger(lua_State *L, int i) {
+    int isnum = 0;
+    if (lua_type(L, i) == LUA_TNUMBER)
+        lua_tointegerx(L, i, &isnum);
+    return isnum;
+}
 #else
 /* Lua 5.1/LuaJIT have only doubles: an integral number counts as an integer. */
 static inline int rdk_isinteger(lua_State *L, int i) {

@@ -29,7 +29,7 @@ static const char *value_string(lua_State *L, const char *key, char *buf, size_t
         return lua_toboolean(L, -1) ? "true" : "false";
     case LUA_TNUMBER:
         if (rdk_isinteger(L, -1))
-            snprintf(buf, size, "%lld", (long long)lua_tonumber(L, -1));
+            snprintf(buf, size, "%lld", (long long)lua_tointeger(L, -1));
         else
             snprintf(buf, size, "%.14g", (double)lua_tonumber(L, -1));
         return buf;

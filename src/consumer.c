@@ -199,13 +199,13 @@ static int consumer_commit(lua_State *L) {
     lua_getfield(L, 2, "partition");
     lua_getfield(L, 2, "offset");
     luaL_argcheck(L, lua_type(L, -3) == LUA_TSTRING, 2, "field 'topic' must be a string");
-    luaL_argcheck(L, rdk_isinteger(L, -2) && lua_tonumber(L, -2) >= 0, 2,
+    luaL_argcheck(L, rdk_isinteger(L, -2) && lua_tointeger(L, -2) >= 0 && lua_tointeger(L, -2) <= INT32_MAX, 2,
                   "field 'partition' must be a non-negative integer");
-    luaL_argcheck(L, rdk_isinteger(L, -1) && lua_tonumber(L, -1) >= 0, 2,
+    luaL_argcheck(L, rdk_isinteger(L, -1) && lua_tointeger(L, -1) >= 0, 2,
                   "field 'offset' must be a non-negative integer");
     topic = lua_tostring(L, -3);
-    partition = (lua_Integer)lua_tonumber(L, -2);
-    offset = (lua_Integer)lua_tonumber(L, -1);
+    partition = lua_tointeger(L, -2);
+    offset = lua_tointeger(L, -1);
     list = rd_kafka_topic_partition_list_new(1);
     rd_kafka_topic_partition_list_add(list, topic, (int32_t)partition)->offset = offset + 1;
     return check_commit_result(L, rd_kafka_commit(c->rk, list, 0), list);

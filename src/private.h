@@ -24,7 +24,7 @@ typedef struct rdk_client {
     int busy;                /* serving events: no re-entrant poll or close */
     int cb[RDK_CB_COUNT];    /* registry references, LUA_NOREF when unset */
     int pending_error;       /* first error raised by a callback, or LUA_NOREF */
-    long long delivery_failures_unreported; /* failed with no on_delivery set */
+    long long in_flight;     /* produced, delivery not yet reported (producer) */
 } rdk_client;
 
 /* error.c */

@@ -62,7 +62,7 @@ static lua_Integer check_int_field(lua_State *L, int idx, const char *what, int 
     if (!rdk_isinteger(L, idx))
         luaL_argerror(L, argn, lua_pushfstring(L, "%s must be an integer, got %s", what,
                                                lua_type(L, idx) == LUA_TNUMBER ? "a fraction" : luaL_typename(L, idx)));
-    v = (lua_Integer)lua_tonumber(L, idx);
+    v = lua_tointeger(L, idx);
     if (v < min || v > max)
         luaL_argerror(L, argn, lua_pushfstring(L, "%s out of range", what));
     return v;
@@ -157,6 +157,7 @@ static int producer_produce(lua_State *L) {
     }
     error = rd_kafka_produceva(c->rk, vu, (size_t)n);
     if (error == NULL) {
+        c->in_flight++;
         lua_pushboolean(L, 1);
         return 1;
     }
@@ -186,17 +187,18 @@ static int producer_poll(lua_State *L) {
 }
 
 /* Sends what is queued and serves its delivery reports until none is left
- * or timeout_ms has passed; returns how many messages are still undelivered. */
+ * or timeout_ms has passed; returns how many messages are still undelivered
+ * (produced, but their delivery report not yet served). */
 static int flush_for(lua_State *L, rdk_client *c, int timeout_ms) {
     long long deadline = rdk_now_ms() + timeout_ms;
     for (;;) {
         long long left = deadline - rdk_now_ms();
         rd_kafka_flush(c->rk, 0); /* wakes the brokers past linger.ms */
         rdk_serve_queue(L, c, left > 100 ? 100 : (left < 0 ? 0 : (int)left), SERVE_BATCH);
-        if (c->pending_error != LUA_NOREF || rd_kafka_outq_len(c->rk) == 0 || left <= 0)
+        if (c->pending_error != LUA_NOREF || c->in_flight == 0 || left <= 0)
             break;
     }
-    return rd_kafka_outq_len(c->rk);
+    return (int)c->in_flight;
 }
 
 static int producer_flush(lua_State *L) {
@@ -253,13 +255,13 @@ static int producer_close(lua_State *L) {
 static int producer_gc(lua_State *L) {
     rdk_client *c = (rdk_client *)lua_touserdata(L, 1);
     if (c->rk != NULL && c->pid == getpid()) {
-        int left = rd_kafka_outq_len(c->rk);
+        long long left = c->in_flight;
         if (left > 0) {
             rd_kafka_purge(c->rk, RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT |
                                       RD_KAFKA_PURGE_F_NON_BLOCKING);
             fprintf(stderr,
-                    "rdkafka: a producer was garbage-collected with %d undelivered "
-                    "messages or reports; call close() to flush and be told\n",
+                    "rdkafka: a producer was garbage-collected with %lld undelivered "
+                    "messages; call close() to flush and be told of each\n",
                     left);
         }
         destroy(c);
@@ -278,9 +280,10 @@ static int producer_close_scope(lua_State *L) {
     return producer_close(L);
 }
 
-static int producer_outq_len(lua_State *L) {
+/* p:pending(): messages produced whose delivery report poll has not served yet. */
+static int producer_pending(lua_State *L) {
     rdk_client *c = rdk_check_client(L, 1, RDK_PRODUCER_MT);
-    lua_pushinteger(L, rd_kafka_outq_len(c->rk));
+    lua_pushinteger(L, (lua_Integer)c->in_flight);
     return 1;
 }
 
@@ -294,7 +297,7 @@ void rdk_open_producer(lua_State *L) {
     static const luaL_Reg methods[] = {
         {"produce", producer_produce}, {"poll", producer_poll},
         {"flush", producer_flush},     {"close", producer_close},
-        {"outq_len", producer_outq_len}, {"name", producer_name},
+        {"pending", producer_pending}, {"name", producer_name},
         {NULL, NULL}};
     static const luaL_Reg metamethods[] = {
         {"__gc", producer_gc}, {"__close", producer_close_scope},
