@@ -66,7 +66,8 @@ describe("producer", function()
 
   it("refuses an empty topic name", function()
     assert.matches("topic name must be a non%-empty string", errmsg(function() p:produce("", "v") end))
-    assert.matches("topic name must be a non%-empty string", errmsg(function() p:produce { topic = "", headers = { a = "b" } } end))
+    assert.matches("topic name must be a non%-empty string",
+      errmsg(function() p:produce { topic = "", headers = { a = "b" } } end))
     assert.matches("topic name must be a non%-empty string", errmsg(function() p:produce("a\0b", "v") end))
   end)
 

@@ -1,7 +1,8 @@
 local rdkafka = require("rdkafka")
 local fork = require("spec.fork")
 
-describe("a handle used after fork()", function()
+-- Not under valgrind: a forked child of a threaded process stalls in its scheduler.
+describe("a handle used after fork() #novalgrind", function()
   it("raises an error that says to create handles per process", function()
     local p = rdkafka.producer { ["bootstrap.servers"] = "127.0.0.1:1", ["log_level"] = 0 }
     local c = rdkafka.consumer { ["bootstrap.servers"] = "127.0.0.1:1", ["group.id"] = "g", ["log_level"] = 0 }

@@ -1,0 +1,42 @@
+rockspec_format = "3.0"
+package = "lua-rdkafka"
+version = "scm-1"
+source = {
+  -- Built from a checkout with `luarocks make`; no published source yet.
+  url = "git+file:///dev/null",
+}
+description = {
+  summary = "Kafka for Lua over librdkafka: producer, group consumer, mock cluster",
+  detailed = [[
+    Produce, consume with consumer groups, commit offsets, and run an embedded
+    mock cluster, from Lua 5.1 to 5.4 and LuaJIT (OpenResty), over librdkafka.
+  ]],
+  license = "MIT",
+}
+dependencies = {
+  "lua >= 5.1",
+}
+external_dependencies = {
+  RDKAFKA = {
+    header = "librdkafka/rdkafka.h",
+    library = "rdkafka",
+  },
+}
+build = {
+  type = "builtin",
+  modules = {
+    ["rdkafka.core"] = {
+      sources = {
+        "src/core.c", "src/client.c", "src/conf.c", "src/consumer.c",
+        "src/error.c", "src/message.c", "src/mock.c", "src/producer.c",
+      },
+      libraries = { "rdkafka" },
+      incdirs = { "$(RDKAFKA_INCDIR)" },
+      libdirs = { "$(RDKAFKA_LIBDIR)" },
+    },
+    ["rdkafka"] = "lua/rdkafka/init.lua",
+  },
+}
+test = {
+  type = "busted",
+}
