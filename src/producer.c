@@ -193,8 +193,12 @@ static int flush_for(lua_State *L, rdk_client *c, int timeout_ms) {
     long long deadline = rdk_now_ms() + timeout_ms;
     for (;;) {
         long long left = deadline - rdk_now_ms();
-        rd_kafka_flush(c->rk, 0); /* wakes the brokers past linger.ms */
-        rdk_serve_queue(L, c, left > 100 ? 100 : (left < 0 ? 0 : (int)left), SERVE_BATCH);
+        int wait = 0;
+        if (c->in_flight > 0) {
+            rd_kafka_flush(c->rk, 0); /* wakes the brokers past linger.ms */
+            wait = left > 100 ? 100 : (left < 0 ? 0 : (int)left);
+        }
+        rdk_serve_queue(L, c, wait, SERVE_BATCH);
         if (c->pending_error != LUA_NOREF || c->in_flight == 0 || left <= 0)
             break;
     }
