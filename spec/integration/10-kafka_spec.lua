@@ -120,4 +120,49 @@ describe("#kafka a real broker", function()
     assert.are.same({ "8", "9", "10" }, { rest[1].value, rest[2].value, rest[3].value })
     c2:close()
   end)
+
+  it("instances of one service share the partitions of a topic", function()
+    local topic, group = helpers.unique("shared"), helpers.unique("workers")
+    local p = producer()
+    p:produce(topic, "warm-up") -- creates the topic
+    assert.are.equal(0, p:flush(30))
+    local members = { a = consumer(group), b = consumer(group) }
+    local got = { a = {}, b = {} }
+    local function poll_all()
+      for name, c in pairs(members) do
+        local m = c:poll(0.1)
+        if m and m.value ~= "warm-up" then got[name][#got[name] + 1] = m.value end
+      end
+    end
+    members.a:subscribe(topic)
+    members.b:subscribe(topic)
+    assert.is_true(helpers.wait_until(60, function()
+      poll_all()
+      return #members.a:assignment() > 0 and #members.b:assignment() > 0
+    end) or false, "the group never gave both members partitions")
+    local owned = {}
+    for name, c in pairs(members) do
+      for _, tp in ipairs(c:assignment()) do
+        assert.is_nil(owned[tp.partition], "partition owned twice")
+        owned[tp.partition] = name
+      end
+    end
+    -- Settled: each job now goes to exactly one member.
+    for i = 1, 60 do p:produce(topic, "job " .. i, "key-" .. i) end
+    assert.are.equal(0, p:flush(30))
+    p:close()
+    helpers.wait_until(60, function() poll_all(); return #got.a + #got.b >= 60 end)
+    poll_all()
+    local seen = {}
+    for _, name in ipairs { "a", "b" } do
+      for _, v in ipairs(got[name]) do
+        assert.is_nil(seen[v], v .. " handled twice")
+        seen[v] = name
+      end
+    end
+    assert.are.equal(60, #got.a + #got.b)
+    assert.is_true(#got.a > 0 and #got.b > 0, "one member got every job")
+    members.a:close()
+    members.b:close()
+  end)
 end)
