@@ -5,7 +5,7 @@ local helpers = require("helpers")
 
 describe("#kafka a real broker", function()
   local bootstrap
-  setup(function()
+  lazy_setup(function()
     bootstrap = helpers.kafka_bootstrap()
     assert(bootstrap, "no Kafka broker: run `scripts/kafka up` or set KAFKA_BOOTSTRAP")
   end)

@@ -47,11 +47,11 @@ end)
 describe("on the mock cluster", function()
   local mc, bootstrap
   local topic = "orders"
-  setup(function()
+  lazy_setup(function()
     mc = helpers.mock_with_topics { [topic] = 3, other = 1 }
     bootstrap = mc.bootstrap_servers
   end)
-  teardown(function() mc:close() end)
+  lazy_teardown(function() mc:close() end)
 
   it("a keyed message round-trips with headers and timestamp, and its delivery is reported", function()
     local reports = {}

@@ -3,11 +3,11 @@ local helpers = require("helpers")
 
 describe("callbacks", function()
   local mc, bootstrap
-  setup(function()
+  lazy_setup(function()
     mc = helpers.mock_with_topics { cb = 1 }
     bootstrap = mc.bootstrap_servers
   end)
-  teardown(function() mc:close() end)
+  lazy_teardown(function() mc:close() end)
 
   it("run only inside poll, flush or close, on the caller's thread", function()
     local calls = 0
