@@ -64,6 +64,12 @@ describe("producer", function()
     assert.are.equal(1, p:pending()) -- only the one good message above
   end)
 
+  it("returns an error for a topic name librdkafka cannot take", function()
+    local ok, err = p:produce(("t"):rep(100000), "v")
+    assert.is_nil(ok)
+    assert.are.equal("_INVALID_ARG", err.name)
+  end)
+
   it("refuses an empty topic name", function()
     assert.matches("topic name must be a non%-empty string", errmsg(function() p:produce("", "v") end))
     assert.matches("topic name must be a non%-empty string",
@@ -111,6 +117,36 @@ describe("producer", function()
   end)
 end)
 
+describe("the produce path", function()
+  -- Memory, not time: with the collector stopped, the Lua heap must not grow.
+  local function heap_growth_kb(fn)
+    collectgarbage("collect")
+    collectgarbage("stop")
+    local before = collectgarbage("count")
+    fn()
+    local after = collectgarbage("count")
+    collectgarbage("restart")
+    return after - before
+  end
+
+  it("allocates nothing in Lua per message, in either form", function()
+    local p = offline_producer { ["queue.buffering.max.messages"] = 100000 }
+    local produce = p.produce
+    local msg = { topic = "t", value = "value", key = "key", partition = 1 }
+    produce(p, "t", "warm", "up") -- first call may create librdkafka's topic
+    local positional = heap_growth_kb(function()
+      for _ = 1, 20000 do assert(produce(p, "t", "value", "key")) end
+    end)
+    local table_form = heap_growth_kb(function()
+      for _ = 1, 20000 do assert(produce(p, msg)) end
+    end)
+    assert.is_true(positional < 1, ("positional form grew the heap by %.1f KB"):format(positional))
+    assert.is_true(table_form < 1, ("table form grew the heap by %.1f KB"):format(table_form))
+    assert.are.equal(40001, p:pending())
+    p:close(0)
+  end)
+end)
+
 describe("a closed producer", function()
   it("raises on use, closes again quietly and says it is closed", function()
     local p = offline_producer()
@@ -124,6 +160,7 @@ describe("a closed producer", function()
     assert.matches("attempt to use a closed rdkafka.Producer", errmsg(function() p:poll(0) end))
     assert.matches("attempt to use a closed rdkafka.Producer", errmsg(function() p:flush(0) end))
     assert.matches("attempt to use a closed rdkafka.Producer", errmsg(function() p:pending() end))
+    assert.matches("attempt to use a closed rdkafka.Producer", errmsg(function() p:name() end))
   end)
 
   it("tells on_delivery about every message it could not deliver", function()

@@ -78,6 +78,7 @@ describe("a closed consumer", function()
     for _, call in ipairs {
       function() c:poll(0) end, function() c:subscribe { "t" } end,
       function() c:commit() end, function() c:assignment() end, function() c:unsubscribe() end,
+      function() c:name() end,
     } do
       assert.matches("attempt to use a closed rdkafka.Consumer", errmsg(call))
     end
