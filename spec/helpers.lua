@@ -3,6 +3,11 @@ local rdkafka = require("rdkafka")
 
 local helpers = {}
 
+local function merged(base, extra)
+  for k, v in pairs(extra or {}) do base[k] = v end
+  return base
+end
+
 local counter = 0
 --- A topic or group name no other test (or earlier run) has used.
 function helpers.unique(prefix)
@@ -47,6 +52,25 @@ function helpers.drain(consumer, seconds)
   return got
 end
 
+--- The message of the error fn raises (fails the spec when it raises none).
+function helpers.errmsg(fn)
+  local ok, err = pcall(fn)
+  assert(not ok, "expected an error, got none")
+  return tostring(err)
+end
+
+--- A producer pointed at a port where no broker listens: nothing is delivered.
+function helpers.offline_producer(extra)
+  return rdkafka.producer(merged({ ["bootstrap.servers"] = "127.0.0.1:1", ["log_level"] = 0,
+    on_delivery = function() end }, extra))
+end
+
+--- A consumer pointed at a port where no broker listens.
+function helpers.offline_consumer(extra)
+  return rdkafka.consumer(merged({ ["bootstrap.servers"] = "127.0.0.1:1", ["group.id"] = "g",
+    ["log_level"] = 0 }, extra))
+end
+
 --- The real broker's bootstrap servers (from `scripts/kafka up`), or nil.
 function helpers.kafka_bootstrap()
   local env = os.getenv("KAFKA_BOOTSTRAP")
@@ -68,15 +92,13 @@ end
 
 --- Consumer settings that make group joins quick on the mock cluster.
 function helpers.consumer_conf(bootstrap, group, extra)
-  local conf = {
+  return merged({
     ["bootstrap.servers"] = bootstrap,
     ["group.id"] = group,
     ["auto.offset.reset"] = "earliest",
     ["session.timeout.ms"] = 6000,
     ["heartbeat.interval.ms"] = 500,
-  }
-  for k, v in pairs(extra or {}) do conf[k] = v end
-  return conf
+  }, extra)
 end
 
 return helpers

@@ -1,10 +1,6 @@
 local rdkafka = require("rdkafka")
-
-local function errmsg(fn)
-  local ok, err = pcall(fn)
-  assert.is_false(ok, "expected an error")
-  return tostring(err)
-end
+local helpers = require("helpers")
+local errmsg = helpers.errmsg
 
 describe("configuration", function()
   it("must be a table", function()

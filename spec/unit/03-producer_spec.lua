@@ -1,17 +1,6 @@
-local rdkafka = require("rdkafka")
-
--- No broker needed: nothing here waits for a delivery.
-local function offline_producer(extra)
-  local conf = { ["bootstrap.servers"] = "127.0.0.1:1", ["log_level"] = 0, on_delivery = function() end }
-  for k, v in pairs(extra or {}) do conf[k] = v end
-  return rdkafka.producer(conf)
-end
-
-local function errmsg(fn)
-  local ok, err = pcall(fn)
-  assert.is_false(ok, "expected an error")
-  return tostring(err)
-end
+local helpers = require("helpers")
+local errmsg = helpers.errmsg
+local offline_producer = helpers.offline_producer
 
 describe("producer", function()
   local p

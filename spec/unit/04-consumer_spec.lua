@@ -1,16 +1,6 @@
-local rdkafka = require("rdkafka")
-
-local function offline_consumer(extra)
-  local conf = { ["bootstrap.servers"] = "127.0.0.1:1", ["group.id"] = "g", ["log_level"] = 0 }
-  for k, v in pairs(extra or {}) do conf[k] = v end
-  return rdkafka.consumer(conf)
-end
-
-local function errmsg(fn)
-  local ok, err = pcall(fn)
-  assert.is_false(ok, "expected an error")
-  return tostring(err)
-end
+local helpers = require("helpers")
+local errmsg = helpers.errmsg
+local offline_consumer = helpers.offline_consumer
 
 describe("consumer", function()
   local c

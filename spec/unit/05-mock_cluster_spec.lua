@@ -1,11 +1,6 @@
 local rdkafka = require("rdkafka")
 local helpers = require("helpers")
-
-local function errmsg(fn)
-  local ok, err = pcall(fn)
-  assert.is_false(ok, "expected an error")
-  return tostring(err)
-end
+local errmsg = helpers.errmsg
 
 describe("mock cluster", function()
   it("listens on 127.0.0.1 and creates topics", function()
