@@ -184,21 +184,39 @@ void rdk_serve_event(lua_State *L, rdk_client *c, rd_kafka_event_t *ev) {
         keep_first_error(L, c);
 }
 
-/* Waits up to timeout_ms for a first event, then serves what is ready, at
- * most max_events, stopping early once a callback has failed. */
-int rdk_serve_queue(lua_State *L, rdk_client *c, int timeout_ms, int max_events) {
+static int serve_queue_protected(lua_State *L) {
+    rdk_client *c = (rdk_client *)lua_touserdata(L, 1);
+    int timeout_ms = (int)lua_tointeger(L, 2), max_events = (int)lua_tointeger(L, 3);
     int n = 0;
-    rd_kafka_event_t *ev;
-    c->busy = 1;
-    ev = rd_kafka_queue_poll(c->queue, timeout_ms);
+    rd_kafka_event_t *ev = rd_kafka_queue_poll(c->queue, timeout_ms);
     while (ev != NULL) {
         rdk_serve_event(L, c, ev);
         rd_kafka_event_destroy(ev);
-        if (++n >= max_events || c->pending_error != LUA_NOREF)
+        /* While closing, a failed callback must not cost the reports after it. */
+        if (++n >= max_events || (c->pending_error != LUA_NOREF && !c->closing))
             break;
         ev = rd_kafka_queue_poll(c->queue, 0);
     }
+    lua_pushinteger(L, n);
+    return 1;
+}
+
+/* Waits up to timeout_ms for a first event, then serves what is ready, at
+ * most max_events, stopping early once a callback has failed. Whatever is
+ * raised (out of memory), the handle is not left busy. */
+int rdk_serve_queue(lua_State *L, rdk_client *c, int timeout_ms, int max_events) {
+    int n, status;
+    c->busy = 1;
+    lua_pushcfunction(L, serve_queue_protected);
+    lua_pushlightuserdata(L, c);
+    lua_pushinteger(L, timeout_ms);
+    lua_pushinteger(L, max_events);
+    status = lua_pcall(L, 3, 1, 0);
     c->busy = 0;
+    if (status != 0)
+        lua_error(L);
+    n = (int)lua_tointeger(L, -1);
+    lua_pop(L, 1);
     return n;
 }
 
@@ -221,7 +239,9 @@ void rdk_client_release(lua_State *L, rdk_client *c) {
 }
 
 int rdk_client_tostring(lua_State *L) {
-    rdk_client *c = (rdk_client *)lua_touserdata(L, 1);
+    rdk_client *c = (rdk_client *)luaL_testudata(L, 1, RDK_PRODUCER_MT);
+    if (c == NULL)
+        c = (rdk_client *)luaL_checkudata(L, 1, RDK_CONSUMER_MT);
     if (c->rk == NULL)
         lua_pushfstring(L, "%s (closed)", c->mt);
     else

@@ -29,6 +29,11 @@ static int consumer_new(lua_State *L) {
     /* One queue for messages, errors and logs, served by poll. */
     rd_kafka_poll_set_consumer(c->rk);
     c->queue = rd_kafka_queue_get_consumer(c->rk);
+    if (c->queue == NULL) { /* no group.id: there is no consumer queue */
+        rd_kafka_destroy(c->rk);
+        c->rk = NULL;
+        return luaL_error(L, "config key 'group.id': a consumer needs a non-empty group id");
+    }
     return 1;
 }
 
@@ -107,9 +112,29 @@ static int consumer_assignment(lua_State *L) {
     return 1;
 }
 
+/* nil, err for an error event; err names the partition when there is one. */
+static int push_error_event_protected(lua_State *L) {
+    rd_kafka_event_t *ev = (rd_kafka_event_t *)lua_touserdata(L, 1);
+    rd_kafka_topic_partition_t *tp = (rd_kafka_topic_partition_t *)lua_touserdata(L, 2);
+    lua_pushnil(L);
+    rdk_push_error(L, rd_kafka_event_error(ev), rd_kafka_event_error_string(ev),
+                   rd_kafka_event_error_is_fatal(ev));
+    if (tp != NULL) {
+        lua_pushstring(L, tp->topic);
+        lua_setfield(L, -2, "topic");
+        lua_pushinteger(L, tp->partition);
+        lua_setfield(L, -2, "partition");
+        if (tp->offset >= 0) {
+            rdk_pushint64(L, tp->offset);
+            lua_setfield(L, -2, "offset");
+        }
+    }
+    return 2;
+}
+
 static int push_message_protected(lua_State *L) {
     const rd_kafka_message_t *rkm = (const rd_kafka_message_t *)lua_touserdata(L, 1);
-    if (rkm->err) {
+    if (rkm->err) { /* 2.0.2 sends errors as error events; kept for other versions */
         lua_pushnil(L);
         rdk_push_error(L, rkm->err, rd_kafka_message_errstr(rkm), 0);
         if (rkm->rkt != NULL) {
@@ -159,56 +184,100 @@ static int consumer_poll(lua_State *L) {
             }
             continue;
         }
+        if (rd_kafka_event_type(ev) == RD_KAFKA_EVENT_ERROR) {
+            /* Errors about a partition come in stream order, from poll;
+             * other errors too, unless on_error takes them. */
+            rd_kafka_topic_partition_t *tp = rd_kafka_event_topic_partition(ev);
+            if (tp != NULL || c->cb[RDK_ON_ERROR] == LUA_NOREF) {
+                int status;
+                lua_pushcfunction(L, push_error_event_protected);
+                lua_pushlightuserdata(L, ev);
+                lua_pushlightuserdata(L, tp);
+                status = lua_pcall(L, 2, 2, 0);
+                if (tp != NULL)
+                    rd_kafka_topic_partition_destroy(tp);
+                rd_kafka_event_destroy(ev);
+                if (status != 0) {
+                    c->busy = 0;
+                    lua_error(L);
+                }
+                nret = 2;
+                break;
+            }
+        }
         rdk_serve_event(L, c, ev);
         rd_kafka_event_destroy(ev);
         if (c->pending_error != LUA_NOREF)
             break;
-    }
-    c->busy = 0;
+    }    c->busy = 0;
     rdk_raise_pending(L, c);
     if (nret == 0)
         lua_pushnil(L);
     return nret == 0 ? 1 : nret;
 }
 
-static int check_commit_result(lua_State *L, rd_kafka_resp_err_t err,
-                               rd_kafka_topic_partition_list_t *list) {
+#define COMMIT_TIMEOUT_MS 10000
+
+/* The commit's outcome from its OFFSET_COMMIT event: the request's error,
+ * else the first partition's. */
+static rd_kafka_resp_err_t commit_result(rd_kafka_event_t *ev) {
+    rd_kafka_resp_err_t err = rd_kafka_event_error(ev);
+    const rd_kafka_topic_partition_list_t *list = rd_kafka_event_topic_partition_list(ev);
     int i;
     for (i = 0; err == RD_KAFKA_RESP_ERR_NO_ERROR && list && i < list->cnt; i++)
         err = list->elems[i].err;
-    if (list)
+    return err;
+}
+
+/* c:commit([msg] [, timeout]): without msg, commits the position after every
+ * message poll has returned; with msg, up to and including msg. Waits for
+ * the group coordinator's answer, at most timeout seconds (default 10). */
+static int consumer_commit(lua_State *L) {
+    rdk_client *c = rdk_check_client(L, 1, RDK_CONSUMER_MT);
+    rd_kafka_topic_partition_list_t *list = NULL;
+    rd_kafka_queue_t *q;
+    rd_kafka_event_t *ev;
+    rd_kafka_resp_err_t err;
+    int timeout_ms = rdk_check_timeout_ms(L, 3, COMMIT_TIMEOUT_MS);
+    if (!lua_isnoneornil(L, 2)) {
+        lua_Integer partition, offset;
+        luaL_argcheck(L, lua_type(L, 2) == LUA_TTABLE, 2, "message table or nil expected");
+        lua_getfield(L, 2, "topic");
+        lua_getfield(L, 2, "partition");
+        lua_getfield(L, 2, "offset");
+        luaL_argcheck(L, lua_type(L, -3) == LUA_TSTRING, 2, "field 'topic' must be a string");
+        luaL_argcheck(L, rdk_isinteger(L, -2) && lua_tointeger(L, -2) >= 0 &&
+                             lua_tointeger(L, -2) <= INT32_MAX,
+                      2, "field 'partition' must be a non-negative integer");
+        luaL_argcheck(L, rdk_isinteger(L, -1) && lua_tointeger(L, -1) >= 0 &&
+                             (int64_t)lua_tointeger(L, -1) < INT64_MAX,
+                      2, "field 'offset' must be a non-negative integer");
+        partition = lua_tointeger(L, -2);
+        offset = lua_tointeger(L, -1);
+        list = rd_kafka_topic_partition_list_new(1);
+        rd_kafka_topic_partition_list_add(list, lua_tostring(L, -3), (int32_t)partition)->offset =
+            (int64_t)offset + 1;
+    }
+    /* A queue of its own, so the wait is bounded by the caller's timeout
+     * (a plain synchronous commit may wait for the coordinator much longer). */
+    q = rd_kafka_queue_new(c->rk);
+    err = rd_kafka_commit_queue(c->rk, list, q, NULL, NULL);
+    if (list != NULL)
         rd_kafka_topic_partition_list_destroy(list);
+    ev = err ? NULL : rd_kafka_queue_poll(q, timeout_ms);
+    rd_kafka_queue_destroy(q);
+    if (!err && ev == NULL)
+        return rdk_return_error(L, RD_KAFKA_RESP_ERR__TIMED_OUT,
+                                "no answer to the commit within the timeout (it may still succeed)");
+    if (ev != NULL) {
+        err = commit_result(ev);
+        rd_kafka_event_destroy(ev);
+    }
     /* Nothing new to commit is not a failure: the group already has it. */
     if (err && err != RD_KAFKA_RESP_ERR__NO_OFFSET)
         return rdk_return_error(L, err, NULL);
     lua_pushboolean(L, 1);
     return 1;
-}
-
-/* c:commit(): commits the position of every message poll has returned.
- * c:commit(msg): commits up to and including msg. Synchronous. */
-static int consumer_commit(lua_State *L) {
-    rdk_client *c = rdk_check_client(L, 1, RDK_CONSUMER_MT);
-    rd_kafka_topic_partition_list_t *list;
-    const char *topic;
-    lua_Integer partition, offset;
-    if (lua_isnoneornil(L, 2))
-        return check_commit_result(L, rd_kafka_commit(c->rk, NULL, 0), NULL);
-    luaL_argcheck(L, lua_type(L, 2) == LUA_TTABLE, 2, "message table or nil expected");
-    lua_getfield(L, 2, "topic");
-    lua_getfield(L, 2, "partition");
-    lua_getfield(L, 2, "offset");
-    luaL_argcheck(L, lua_type(L, -3) == LUA_TSTRING, 2, "field 'topic' must be a string");
-    luaL_argcheck(L, rdk_isinteger(L, -2) && lua_tointeger(L, -2) >= 0 && lua_tointeger(L, -2) <= INT32_MAX, 2,
-                  "field 'partition' must be a non-negative integer");
-    luaL_argcheck(L, rdk_isinteger(L, -1) && lua_tointeger(L, -1) >= 0, 2,
-                  "field 'offset' must be a non-negative integer");
-    topic = lua_tostring(L, -3);
-    partition = lua_tointeger(L, -2);
-    offset = lua_tointeger(L, -1);
-    list = rd_kafka_topic_partition_list_new(1);
-    rd_kafka_topic_partition_list_add(list, topic, (int32_t)partition)->offset = offset + 1;
-    return check_commit_result(L, rd_kafka_commit(c->rk, list, 0), list);
 }
 
 static void destroy(rdk_client *c, int flags) {
@@ -251,7 +320,7 @@ static int consumer_close_scope(lua_State *L) {
 /* The collector never waits on the network: the group sees this member go
  * after its session timeout. close() leaves at once. */
 static int consumer_gc(lua_State *L) {
-    rdk_client *c = (rdk_client *)lua_touserdata(L, 1);
+    rdk_client *c = (rdk_client *)luaL_checkudata(L, 1, RDK_CONSUMER_MT);
     if (c->rk != NULL && c->pid == getpid())
         destroy(c, RD_KAFKA_DESTROY_F_NO_CONSUMER_CLOSE);
     c->rk = NULL;

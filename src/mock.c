@@ -100,7 +100,9 @@ static int mock_close(lua_State *L) {
 
 /* Methods first; `bootstrap_servers` and `brokers` read like fields. */
 static int mock_index(lua_State *L) {
-    const char *key = luaL_checkstring(L, 2);
+    const char *key;
+    luaL_checkudata(L, 1, RDK_MOCK_MT);
+    key = luaL_checkstring(L, 2);
     lua_getmetatable(L, 1);
     lua_getfield(L, -1, "methods");
     lua_getfield(L, -1, key);
@@ -121,7 +123,7 @@ static int mock_index(lua_State *L) {
 }
 
 static int mock_tostring(lua_State *L) {
-    rdk_mock *m = (rdk_mock *)lua_touserdata(L, 1);
+    rdk_mock *m = (rdk_mock *)luaL_checkudata(L, 1, RDK_MOCK_MT);
     if (m->cluster == NULL)
         lua_pushfstring(L, "%s (closed)", RDK_MOCK_MT);
     else

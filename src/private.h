@@ -22,6 +22,7 @@ typedef struct rdk_client {
     const char *mt;          /* metatable name, for messages */
     pid_t pid;               /* process that created the handle */
     int busy;                /* serving events: no re-entrant poll or close */
+    int closing;             /* close() runs: serve every report, refuse new messages */
     int cb[RDK_CB_COUNT];    /* registry references, LUA_NOREF when unset */
     int pending_error;       /* first error raised by a callback, or LUA_NOREF */
     long long in_flight;     /* produced, delivery not yet reported (producer) */

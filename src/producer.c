@@ -6,6 +6,9 @@
 
 #define CLOSE_TIMEOUT_MS 10000
 #define PURGE_REPORT_MS 1000
+/* rd_kafka_flush() waits its whole timeout while reports are queued (event
+ * mode): short slices keep flush() within a few ms of the last delivery. */
+#define FLUSH_SLICE_MS 5
 #define SERVE_BATCH 100000
 
 static int producer_new(lua_State *L) {
@@ -23,6 +26,17 @@ static int producer_new(lua_State *L) {
     }
     if (c->cb[RDK_ON_STATS] != LUA_NOREF)
         events |= RD_KAFKA_EVENT_STATS;
+    {
+        /* flush/close count one report per message: every one must come. */
+        char value[8];
+        size_t size = sizeof value;
+        if (rd_kafka_conf_get(conf, "delivery.report.only.error", value, &size) == RD_KAFKA_CONF_OK &&
+            strcmp(value, "true") == 0) {
+            rd_kafka_conf_destroy(conf);
+            return luaL_error(L, "config key 'delivery.report.only.error': not supported "
+                                 "(every delivery is reported; skip successes in on_delivery)");
+        }
+    }
     rd_kafka_conf_set_events(conf, events);
     c->rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, errstr, sizeof errstr);
     if (c->rk == NULL) {
@@ -99,7 +113,8 @@ static void read_table_args(lua_State *L, produce_args *a) {
     if (a->topic == NULL)
         luaL_argerror(L, 2, "field 'topic' must be a string, got nil");
     /* Headers last: once built they must be freed on any error. */
-    lua_getfield(L, 2, "headers");
+    lua_pushliteral(L, "headers");
+    lua_rawget(L, 2); /* raw: no __index may run while we hold field strings */
     if (!lua_isnil(L, -1))
         a->headers = rdk_headers_from_table(L, -1, 2);
     lua_pop(L, 1);
@@ -111,6 +126,9 @@ static void read_table_args(lua_State *L, produce_args *a) {
 static int producer_produce(lua_State *L) {
     rdk_client *c = rdk_check_client(L, 1, RDK_PRODUCER_MT);
     produce_args a;
+    if (c->closing) /* from a callback during close: it could never be delivered */
+        return rdk_return_error(L, RD_KAFKA_RESP_ERR__STATE,
+                                "the producer is closing: no new messages");
     rd_kafka_vu_t vu[7];
     rd_kafka_error_t *error;
     int n = 0;
@@ -195,11 +213,13 @@ static int flush_for(lua_State *L, rdk_client *c, int timeout_ms) {
         long long left = deadline - rdk_now_ms();
         int wait = 0;
         if (c->in_flight > 0) {
-            rd_kafka_flush(c->rk, 0); /* wakes the brokers past linger.ms */
-            wait = left > 100 ? 100 : (left < 0 ? 0 : (int)left);
+            wait = left > FLUSH_SLICE_MS ? FLUSH_SLICE_MS : (left < 0 ? 0 : (int)left);
+            /* Sends past linger.ms while it waits; in event mode it serves
+             * nothing, so the reports are served just below. */
+            rd_kafka_flush(c->rk, wait);
         }
-        rdk_serve_queue(L, c, wait, SERVE_BATCH);
-        if (c->pending_error != LUA_NOREF || c->in_flight == 0 || left <= 0)
+        rdk_serve_queue(L, c, 0, SERVE_BATCH);
+        if ((c->pending_error != LUA_NOREF && !c->closing) || c->in_flight == 0 || left <= 0)
             break;
     }
     return (int)c->in_flight;
@@ -242,10 +262,15 @@ static int producer_close(lua_State *L) {
         lua_pushinteger(L, 0);
         return 1;
     }
+    c->closing = 1;
     left = flush_for(L, c, timeout_ms);
     if (left > 0) {
+        /* Blocking purge: the reports of purged messages are queued when it returns. */
         rd_kafka_purge(c->rk, RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
         flush_for(L, c, PURGE_REPORT_MS);
+        if (c->in_flight > 0)
+            fprintf(stderr, "rdkafka: closing a producer with %lld messages neither delivered "
+                            "nor reported\n", c->in_flight);
     }
     destroy(c);
     rdk_client_release(L, c);
@@ -257,7 +282,7 @@ static int producer_close(lua_State *L) {
 /* The collector calls no Lua callbacks and never waits: what is still
  * queued is purged and said on stderr. */
 static int producer_gc(lua_State *L) {
-    rdk_client *c = (rdk_client *)lua_touserdata(L, 1);
+    rdk_client *c = (rdk_client *)luaL_checkudata(L, 1, RDK_PRODUCER_MT);
     if (c->rk != NULL && c->pid == getpid()) {
         long long left = c->in_flight;
         if (left > 0) {

@@ -129,8 +129,11 @@ describe("the produce path", function()
     local table_form = heap_growth_kb(function()
       for _ = 1, 20000 do assert(produce(p, msg)) end
     end)
-    assert.is_true(positional < 1, ("positional form grew the heap by %.1f KB"):format(positional))
-    assert.is_true(table_form < 1, ("table form grew the heap by %.1f KB"):format(table_form))
+    -- Under a byte per message: the smallest Lua object is bigger than that,
+    -- so any per-message allocation fails this; a JIT's traces do not.
+    local limit_kb = 20000 / 1024
+    assert.is_true(positional < limit_kb, ("positional form grew the heap by %.1f KB"):format(positional))
+    assert.is_true(table_form < limit_kb, ("table form grew the heap by %.1f KB"):format(table_form))
     assert.are.equal(40001, p:pending())
     p:close(0)
   end)

@@ -1,0 +1,137 @@
+-- Corners found in review: each of these once lost a message, an error or
+-- memory, or waited longer than asked.
+local rdkafka = require("rdkafka")
+local core = require("rdkafka.core")
+local helpers = require("helpers")
+local errmsg = helpers.errmsg
+
+describe("edge cases", function()
+  local mc, bootstrap
+  lazy_setup(function()
+    mc = helpers.mock_with_topics { edge = 1 }
+    bootstrap = mc.bootstrap_servers
+  end)
+  lazy_teardown(function() mc:close() end)
+
+  it("produce reads the message table raw: no __index runs while it holds field strings", function()
+    local p = helpers.offline_producer()
+    local calls = 0
+    local msg = setmetatable({ topic = "t", value = "v" }, { __index = function() calls = calls + 1 end })
+    assert.is_true(p:produce(msg))
+    assert.are.equal(0, calls)
+    p:close(0)
+  end)
+
+  it("close serves every report even after a callback failed", function()
+    local calls = 0
+    local p = rdkafka.producer { ["bootstrap.servers"] = bootstrap, on_delivery = function()
+      calls = calls + 1
+      if calls == 1 then error("first report fails") end
+    end }
+    for i = 1, 500 do assert.is_true(p:produce("edge", tostring(i))) end
+    local ok, err = pcall(p.close, p, 10)
+    assert.is_false(ok)
+    assert.matches("first report fails", err)
+    assert.are.equal(500, calls)
+    assert.are.equal("rdkafka.Producer (closed)", tostring(p))
+  end)
+
+  it("a message produced from a callback during close is refused, not lost", function()
+    local retries = {}
+    local p
+    p = helpers.offline_producer { on_delivery = function(err, msg)
+      if err then retries[#retries + 1] = { p:produce("t", msg.value) } end
+    end }
+    assert.is_true(p:produce("t", "a"))
+    assert.are.equal(1, p:close(0.2))
+    assert.are.equal(1, #retries)
+    assert.is_nil(retries[1][1])
+    assert.are.equal("_STATE", retries[1][2].name)
+    assert.matches("closing", retries[1][2].message)
+  end)
+
+  it("flush sends past linger.ms", function()
+    local p = rdkafka.producer { ["bootstrap.servers"] = bootstrap, ["linger.ms"] = 60000 }
+    assert.is_true(p:produce("edge", "now"))
+    assert.are.equal(0, p:flush(20)) -- far less than linger.ms
+    p:close()
+  end)
+
+  it("poll returns partition errors in stream order", function()
+    local c = rdkafka.consumer(helpers.consumer_conf(bootstrap, helpers.unique("eof"),
+      { ["enable.partition.eof"] = true }))
+    c:subscribe("edge")
+    local err = helpers.wait_until(30, function()
+      local _, e = c:poll(0.2)
+      return e
+    end)
+    assert.is_not_nil(err)
+    assert.are.equal("_PARTITION_EOF", err.name)
+    assert.are.equal("edge", err.topic)
+    assert.are.equal(0, err.partition)
+    c:close()
+  end)
+
+  it("poll returns client errors unless on_error takes them", function()
+    local c = helpers.offline_consumer()
+    c:subscribe("t")
+    local err = helpers.wait_until(20, function() return select(2, c:poll(0.2)) end)
+    assert.is_not_nil(err)
+    assert.are.equal("number", type(err.code))
+    c:close()
+    local seen = {}
+    c = helpers.offline_consumer { on_error = function(e) seen[#seen + 1] = e end }
+    c:subscribe("t")
+    helpers.wait_until(20, function()
+      local _, e = c:poll(0.2)
+      assert.is_nil(e)
+      return #seen > 0
+    end)
+    assert.is_true(#seen > 0)
+    c:close()
+  end)
+
+  it("commit gives up after its timeout when the coordinator is gone", function()
+    local single = helpers.mock_with_topics { solo = 1 }
+    local p = rdkafka.producer { ["bootstrap.servers"] = single.bootstrap_servers }
+    p:produce("solo", "x")
+    assert.are.equal(0, p:flush(10))
+    p:close()
+    local c = rdkafka.consumer(helpers.consumer_conf(single.bootstrap_servers, helpers.unique("g"),
+      { ["log_level"] = 0 }))
+    c:subscribe("solo")
+    local msg = helpers.consume(c, 1, 30)[1]
+    assert.is_not_nil(msg)
+    single:broker_down(1)
+    local ok, err = c:commit(msg, 0.5)
+    assert.is_nil(ok)
+    assert.are.equal("_TIMED_OUT", err.name)
+    assert.matches("bad argument #2 to 'commit' %(timeout must be", errmsg(function() c:commit(msg, -1) end))
+    single:broker_up(1)
+    c:close()
+    single:close()
+  end)
+
+  it("refuses delivery.report.only.error, which would hide deliveries from flush", function()
+    assert.matches("config key 'delivery.report.only.error': not supported",
+      errmsg(function() rdkafka.producer { ["delivery.report.only.error"] = true } end))
+  end)
+
+  it("the C layer refuses a consumer without a group id", function()
+    assert.matches("group.id", errmsg(function() core.consumer { ["log_level"] = 0 } end))
+  end)
+
+  it("metamethods check what they are given", function()
+    local p = helpers.offline_producer()
+    local c = helpers.offline_consumer()
+    local m = rdkafka.mock_cluster()
+    assert.matches("rdkafka.Producer expected", errmsg(function() getmetatable(p).__gc(io.stdout) end))
+    assert.matches("rdkafka.Consumer expected", errmsg(function() getmetatable(c).__gc(p) end))
+    assert.matches("rdkafka.MockCluster expected", errmsg(function() getmetatable(m).__tostring(1) end))
+    assert.matches("rdkafka.MockCluster expected", errmsg(function() getmetatable(m).__index(p, "x") end))
+    assert.matches("expected", errmsg(function() getmetatable(p).__tostring({}) end))
+    p:close(0)
+    c:close()
+    m:close()
+  end)
+end)
