@@ -184,3 +184,19 @@ describe("a closed producer", function()
     p:close(0)
   end)
 end)
+
+-- `<close>` is Lua 5.4 syntax: this spec exists only there.
+if _VERSION == "Lua 5.4" then describe("to-be-closed handles", function()
+  it("close when their scope ends, even by an error", function()
+    local chunk = assert(load([[
+      local helpers = ...
+      local p <close> = helpers.offline_producer()
+      local c <close> = helpers.offline_consumer()
+      error({ p = p, c = c })
+    ]]))
+    local ok, handles = pcall(chunk, helpers)
+    assert.is_false(ok)
+    assert.are.equal("rdkafka.Producer (closed)", tostring(handles.p))
+    assert.are.equal("rdkafka.Consumer (closed)", tostring(handles.c))
+  end)
+end) end
