@@ -1,7 +1,8 @@
 # Builds rdkafka.core for one Lua runtime into build/<LUA>/, runs the demo and tests.
 #   make                  build for Lua 5.4
 #   make LUA=luajit       build for LuaJIT (also 5.1, 5.3)
-#   make demo             produce/consume on the embedded mock cluster (no Java)
+#   make demo             produce/consume on the embedded mock cluster (no Java);
+#                         installs missing Debian packages first (make deps)
 #   make test             everything CI runs (.ci/run)
 LUA ?= 5.4
 CC ?= cc
@@ -23,7 +24,7 @@ HDR = $(wildcard src/*.h)
 OUT = build/$(LUA)/rdkafka/core.so
 SPEC_FORK = build/$(LUA)/spec/fork.so
 
-.PHONY: all demo test unit clean
+.PHONY: all deps demo test unit clean
 all: $(OUT) $(SPEC_FORK)
 
 $(OUT): $(SRC) $(HDR)
@@ -39,7 +40,12 @@ $(SPEC_FORK): spec/support/fork.c
 # LUA_PATH/LUA_CPATH for running against this tree without installing.
 ENV = LUA_PATH="lua/?.lua;lua/?/init.lua;;" LUA_CPATH="build/$(LUA)/?.so;;"
 
-demo: $(OUT)
+# Installs the Debian packages that are missing (nothing when all are there).
+deps:
+	@bash scripts/deps
+
+demo: deps
+	@$(MAKE) --no-print-directory $(OUT)
 	$(ENV) $(LUA_BIN) examples/demo.lua
 
 unit: all
