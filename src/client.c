@@ -229,12 +229,17 @@ void rdk_raise_pending(lua_State *L, rdk_client *c) {
     lua_error(L);
 }
 
-/* Drops the Lua references a client holds (the pending error stays, to be raised). */
-void rdk_client_release(lua_State *L, rdk_client *c) {
+/* Drops the callbacks a client holds; the pending error too when nobody
+ * will raise it (the collector), else it stays for rdk_raise_pending. */
+void rdk_client_release(lua_State *L, rdk_client *c, int drop_pending_error) {
     int i;
     for (i = 0; i < RDK_CB_COUNT; i++) {
         luaL_unref(L, LUA_REGISTRYINDEX, c->cb[i]);
         c->cb[i] = LUA_NOREF;
+    }
+    if (drop_pending_error) {
+        luaL_unref(L, LUA_REGISTRYINDEX, c->pending_error);
+        c->pending_error = LUA_NOREF;
     }
 }
 

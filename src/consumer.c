@@ -88,14 +88,7 @@ static void push_partition_list(lua_State *L, const rd_kafka_topic_partition_lis
     lua_createtable(L, list ? list->cnt : 0, 0);
     for (i = 0; list && i < list->cnt; i++) {
         lua_createtable(L, 0, 3);
-        lua_pushstring(L, list->elems[i].topic);
-        lua_setfield(L, -2, "topic");
-        lua_pushinteger(L, list->elems[i].partition);
-        lua_setfield(L, -2, "partition");
-        if (list->elems[i].offset >= 0) {
-            rdk_pushint64(L, list->elems[i].offset);
-            lua_setfield(L, -2, "offset");
-        }
+        rdk_set_position(L, list->elems[i].topic, list->elems[i].partition, list->elems[i].offset);
         lua_rawseti(L, -2, i + 1);
     }
 }
@@ -119,16 +112,8 @@ static int push_error_event_protected(lua_State *L) {
     lua_pushnil(L);
     rdk_push_error(L, rd_kafka_event_error(ev), rd_kafka_event_error_string(ev),
                    rd_kafka_event_error_is_fatal(ev));
-    if (tp != NULL) {
-        lua_pushstring(L, tp->topic);
-        lua_setfield(L, -2, "topic");
-        lua_pushinteger(L, tp->partition);
-        lua_setfield(L, -2, "partition");
-        if (tp->offset >= 0) {
-            rdk_pushint64(L, tp->offset);
-            lua_setfield(L, -2, "offset");
-        }
-    }
+    if (tp != NULL)
+        rdk_set_position(L, tp->topic, tp->partition, tp->offset);
     return 2;
 }
 
@@ -137,12 +122,8 @@ static int push_message_protected(lua_State *L) {
     if (rkm->err) { /* 2.0.2 sends errors as error events; kept for other versions */
         lua_pushnil(L);
         rdk_push_error(L, rkm->err, rd_kafka_message_errstr(rkm), 0);
-        if (rkm->rkt != NULL) {
-            lua_pushstring(L, rd_kafka_topic_name(rkm->rkt));
-            lua_setfield(L, -2, "topic");
-            lua_pushinteger(L, rkm->partition);
-            lua_setfield(L, -2, "partition");
-        }
+        if (rkm->rkt != NULL)
+            rdk_set_position(L, rd_kafka_topic_name(rkm->rkt), rkm->partition, rkm->offset);
         return 2;
     }
     rdk_push_message(L, rkm);
@@ -299,14 +280,14 @@ static int consumer_close(lua_State *L) {
         luaL_error(L, "cannot close a %s from inside one of its callbacks", c->mt);
     if (c->pid != getpid()) {
         c->rk = NULL;
-        rdk_client_release(L, c);
+        rdk_client_release(L, c, 0);
         lua_pushboolean(L, 1);
         return 1;
     }
     rd_kafka_consumer_close(c->rk);
     rdk_serve_queue(L, c, 0, 100000);
     destroy(c, 0);
-    rdk_client_release(L, c);
+    rdk_client_release(L, c, 0);
     rdk_raise_pending(L, c);
     lua_pushboolean(L, 1);
     return 1;
@@ -324,10 +305,7 @@ static int consumer_gc(lua_State *L) {
     if (c->rk != NULL && c->pid == getpid())
         destroy(c, RD_KAFKA_DESTROY_F_NO_CONSUMER_CLOSE);
     c->rk = NULL;
-    rdk_client_release(L, c);
-    if (c->pending_error != LUA_NOREF)
-        luaL_unref(L, LUA_REGISTRYINDEX, c->pending_error);
-    c->pending_error = LUA_NOREF;
+    rdk_client_release(L, c, 1);
     return 0;
 }
 

@@ -55,6 +55,18 @@ void rdk_push_message(lua_State *L, const rd_kafka_message_t *rkm) {
     push_headers(L, rkm);
 }
 
+/* Sets topic, partition and (when known) offset on the table at the top. */
+void rdk_set_position(lua_State *L, const char *topic, int32_t partition, int64_t offset) {
+    lua_pushstring(L, topic);
+    lua_setfield(L, -2, "topic");
+    lua_pushinteger(L, partition);
+    lua_setfield(L, -2, "partition");
+    if (offset >= 0) {
+        rdk_pushint64(L, offset);
+        lua_setfield(L, -2, "offset");
+    }
+}
+
 /* Checks one header name/value at the top two stack slots (name below). */
 static const char *check_header(lua_State *L, int argn, size_t *vlen, const char **value) {
     if (lua_type(L, -2) != LUA_TSTRING) {

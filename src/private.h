@@ -44,13 +44,14 @@ int rdk_check_timeout_ms(lua_State *L, int idx, int default_ms);
 int rdk_serve_queue(lua_State *L, rdk_client *c, int timeout_ms, int max_events);
 void rdk_serve_event(lua_State *L, rdk_client *c, rd_kafka_event_t *ev);
 void rdk_raise_pending(lua_State *L, rdk_client *c);
-void rdk_client_release(lua_State *L, rdk_client *c);
+void rdk_client_release(lua_State *L, rdk_client *c, int drop_pending_error);
 int rdk_client_tostring(lua_State *L);
 long long rdk_now_ms(void);
 void rdk_new_class(lua_State *L, const char *mt, const luaL_Reg *methods, const luaL_Reg *metamethods);
 
 /* message.c */
 void rdk_push_message(lua_State *L, const rd_kafka_message_t *rkm);
+void rdk_set_position(lua_State *L, const char *topic, int32_t partition, int64_t offset);
 rd_kafka_headers_t *rdk_headers_from_table(lua_State *L, int idx, int argn);
 
 /* producer.c, consumer.c, mock.c */

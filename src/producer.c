@@ -258,7 +258,7 @@ static int producer_close(lua_State *L) {
     if (c->pid != getpid()) {
         /* The threads behind this handle live in the parent: forget it here. */
         c->rk = NULL;
-        rdk_client_release(L, c);
+        rdk_client_release(L, c, 0);
         lua_pushinteger(L, 0);
         return 1;
     }
@@ -273,7 +273,7 @@ static int producer_close(lua_State *L) {
                             "nor reported\n", c->in_flight);
     }
     destroy(c);
-    rdk_client_release(L, c);
+    rdk_client_release(L, c, 0);
     rdk_raise_pending(L, c);
     lua_pushinteger(L, left);
     return 1;
@@ -296,10 +296,7 @@ static int producer_gc(lua_State *L) {
         destroy(c);
     }
     c->rk = NULL;
-    rdk_client_release(L, c);
-    if (c->pending_error != LUA_NOREF)
-        luaL_unref(L, LUA_REGISTRYINDEX, c->pending_error);
-    c->pending_error = LUA_NOREF;
+    rdk_client_release(L, c, 1);
     return 0;
 }
 

@@ -69,7 +69,7 @@ function M.mock_cluster(opts)
     end
   end
   local brokers = opts.brokers or 1
-  if math.type and math.type(brokers) ~= "integer" or type(brokers) ~= "number" or brokers % 1 ~= 0 then
+  if type(brokers) ~= "number" or brokers % 1 ~= 0 then
     error("bad argument #1 to 'mock_cluster' (option 'brokers' must be an integer)", 2)
   end
   return core.mock_cluster(brokers)
