@@ -9,7 +9,7 @@ CC ?= cc
 CFLAGS ?= -O2 -g
 WARN = -Wall -Wextra -Werror=implicit-function-declaration
 RDKAFKA_CFLAGS = $(shell pkg-config --cflags rdkafka 2>/dev/null)
-RDKAFKA_LIBS = $(or $(shell pkg-config --libs rdkafka 2>/dev/null),-lrdkafka)
+RDKAFKA_LIBS = $(or $(shell pkg-config --libs rdkafka 2>/dev/null),-lrdkafka) -lpthread -ldl
 
 ifeq ($(LUA),luajit)
 LUA_INC = $(shell pkg-config --cflags luajit)

@@ -27,10 +27,11 @@ build = {
   modules = {
     ["rdkafka.core"] = {
       sources = {
-        "src/core.c", "src/client.c", "src/conf.c", "src/consumer.c",
-        "src/error.c", "src/message.c", "src/mock.c", "src/producer.c",
+        "src/core.c", "src/client.c", "src/conf.c", "src/consumer.c", "src/error.c",
+        "src/guard.c", "src/message.c", "src/mock.c", "src/process.c", "src/producer.c",
+        "src/shutdown.c",
       },
-      libraries = { "rdkafka" },
+      libraries = { "rdkafka", "pthread", "dl" },
       incdirs = { "$(RDKAFKA_INCDIR)" },
       libdirs = { "$(RDKAFKA_LIBDIR)" },
     },

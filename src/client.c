@@ -1,33 +1,56 @@
 /* What producers and consumers share: handle checks, timeouts, and serving
- * librdkafka events to Lua callbacks on the caller's own thread. */
+ * librdkafka events to Lua callbacks on the caller's own thread.
+ *
+ * A method that serves events brackets them with rdk_enter and rdk_leave.
+ * rdk_enter pushes two slots: the handle's callback table (base) and the
+ * first error a callback raised (base + 1, nil while there is none). In
+ * between nothing may raise: every step that can runs in a protected call,
+ * and keeping an error is a lua_replace into that slot, which allocates
+ * nothing. rdk_leave raises the kept error once librdkafka is out of the way. */
 #include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
-#include <unistd.h>
 #include "private.h"
 
-void rdk_client_init(rdk_client *c, const char *mt) {
-    int i;
+rdk_client *rdk_new_client(lua_State *L, const char *mt) {
+    rdk_client *c = (rdk_client *)rdk_newuserdata(L, sizeof *c);
     memset(c, 0, sizeof *c);
     c->mt = mt;
-    c->pid = getpid();
-    for (i = 0; i < RDK_CB_COUNT; i++)
-        c->cb[i] = LUA_NOREF;
-    c->pending_error = LUA_NOREF;
+    c->pid = rdk_pid;
+    luaL_getmetatable(L, mt);
+    lua_setmetatable(L, -2);
+    lua_createtable(L, RDK_CB_COUNT, 0);
+    rdk_setuservalue(L, -2);
+    c->shutdown = rdk_shutdown_new();
+    if (c->shutdown == NULL)
+        luaL_error(L, "not enough memory");
+    return c;
+}
+
+static void check_process(lua_State *L, rdk_client *c) {
+    if (c->pid != rdk_pid)
+        luaL_error(L,
+                   "%s was created in process %d and used in process %d: librdkafka handles "
+                   "do not survive fork(); create handles per process (in nginx, in "
+                   "init_worker_by_lua*)",
+                   c->mt, (int)c->pid, (int)rdk_pid);
 }
 
 rdk_client *rdk_check_client(lua_State *L, int idx, const char *mt) {
     rdk_client *c = (rdk_client *)luaL_checkudata(L, idx, mt);
     if (c->rk == NULL)
         luaL_error(L, "attempt to use a closed %s", mt);
-    if (c->pid != getpid())
-        luaL_error(L,
-                   "%s was created in process %d and used in process %d: librdkafka handles "
-                   "do not survive fork(); create handles per process (in nginx, in "
-                   "init_worker_by_lua*)",
-                   mt, (int)c->pid, (int)getpid());
+    check_process(L, c);
+    return c;
+}
+
+/* For close and the collector: a handle may not be destroyed while one of
+ * its own callbacks runs (the serve loop still uses it). */
+rdk_client *rdk_check_closable(lua_State *L, int idx, const char *mt, const char *what) {
+    rdk_client *c = (rdk_client *)luaL_checkudata(L, idx, mt);
+    if (c->busy)
+        luaL_error(L, "cannot %s a %s from inside one of its callbacks", what, mt);
     return c;
 }
 
@@ -42,12 +65,6 @@ int rdk_check_timeout_ms(lua_State *L, int idx, int default_ms) {
     if (s * 1000.0 >= (lua_Number)INT_MAX)
         return INT_MAX;
     return (int)ceil(s * 1000.0);
-}
-
-long long rdk_now_ms(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 /* Message handler: a string error gets a traceback; any other value is kept. */
@@ -67,29 +84,30 @@ static int traceback(lua_State *L) {
     return 1;
 }
 
-static void keep_first_error(lua_State *L, rdk_client *c) {
-    if (c->pending_error == LUA_NOREF)
-        c->pending_error = luaL_ref(L, LUA_REGISTRYINDEX);
+/* Moves the value on top into slot unless the slot holds an error already. */
+static void keep_first(lua_State *L, int slot) {
+    if (lua_isnil(L, slot))
+        lua_replace(L, slot);
     else
         lua_pop(L, 1);
 }
 
-/* Calls callback `which` with the nargs values on top of the stack, in
- * protected mode; the first error is kept to be raised once librdkafka is
- * out of the way. */
-static void call_callback(lua_State *L, rdk_client *c, int which, int nargs) {
+/* Stack of serve_event_protected: the arguments, then the event's first error. */
+enum { SE_CLIENT = 1, SE_ENV, SE_EVENT, SE_TRACEBACK, SE_ERROR };
+
+/* Calls callback `which` with the nargs values on top of the stack in a
+ * protected call; its error is kept and serving goes on. */
+static void call_callback(lua_State *L, int which, int nargs) {
     int base = lua_gettop(L) - nargs;
-    lua_pushcfunction(L, traceback);
+    lua_rawgeti(L, SE_ENV, which + 1);
     lua_insert(L, base + 1);
-    lua_rawgeti(L, LUA_REGISTRYINDEX, c->cb[which]);
-    lua_insert(L, base + 2);
-    if (lua_pcall(L, nargs, 0, base + 1) != 0) {
+    if (lua_pcall(L, nargs, 0, SE_TRACEBACK) != 0) {
         if (lua_type(L, -1) == LUA_TSTRING) {
             lua_pushfstring(L, "%s callback failed: %s", rdk_callback_names[which],
                             lua_tostring(L, -1));
             lua_remove(L, -2);
         }
-        keep_first_error(L, c);
+        keep_first(L, SE_ERROR);
     }
     lua_settop(L, base);
 }
@@ -97,23 +115,27 @@ static void call_callback(lua_State *L, rdk_client *c, int which, int nargs) {
 static void serve_delivery(lua_State *L, rdk_client *c, rd_kafka_event_t *ev) {
     const rd_kafka_message_t *rkm;
     while ((rkm = rd_kafka_event_message_next(ev)) != NULL) {
+        /* Counted before anything can fail: a report is never counted twice. */
         c->in_flight--;
-        if (c->cb[RDK_ON_DELIVERY] != LUA_NOREF) {
+        c->reports_seen++;
+        if (rkm->err && c->closing)
+            c->close_failed++;
+        if (RDK_HAS(c, RDK_ON_DELIVERY)) {
             if (rkm->err)
                 rdk_push_error(L, rkm->err, NULL, 0);
             else
                 lua_pushnil(L);
             rdk_push_message(L, rkm);
-            call_callback(L, c, RDK_ON_DELIVERY, 2);
+            call_callback(L, RDK_ON_DELIVERY, 2);
         } else if (rkm->err) {
             /* Never lose a failure silently: on_error, else stderr. */
             const char *topic = rkm->rkt ? rd_kafka_topic_name(rkm->rkt) : "?";
             lua_pushfstring(L, "delivery to topic '%s' partition %d failed: %s", topic,
                             (int)rkm->partition, rd_kafka_err2str(rkm->err));
-            if (c->cb[RDK_ON_ERROR] != LUA_NOREF) {
+            if (RDK_HAS(c, RDK_ON_ERROR)) {
                 rdk_push_error(L, rkm->err, lua_tostring(L, -1), 0);
                 lua_remove(L, -2);
-                call_callback(L, c, RDK_ON_ERROR, 1);
+                call_callback(L, RDK_ON_ERROR, 1);
             } else {
                 fprintf(stderr, "rdkafka: %s (set on_delivery to handle this)\n",
                         lua_tostring(L, -1));
@@ -123,30 +145,42 @@ static void serve_delivery(lua_State *L, rdk_client *c, rd_kafka_event_t *ev) {
     }
 }
 
-static void serve_error(lua_State *L, rdk_client *c, rd_kafka_event_t *ev) {
-    rd_kafka_resp_err_t code = rd_kafka_event_error(ev);
-    int fatal = rd_kafka_event_error_is_fatal(ev);
-    char buf[512];
-    const char *message = rd_kafka_event_error_string(ev);
-    if (fatal) {
-        code = rd_kafka_fatal_error(c->rk, buf, sizeof buf);
-        message = buf;
+/* A fatal error is reported with the code that made it fatal (not _FATAL),
+ * with fatal = true, wherever it is reported. */
+void rdk_error_of_event(rd_kafka_t *rk, rd_kafka_event_t *ev, rd_kafka_resp_err_t *code,
+                        const char **message, char *buf, size_t size) {
+    *code = rd_kafka_event_error(ev);
+    *message = rd_kafka_event_error_string(ev);
+    if (rd_kafka_event_error_is_fatal(ev)) {
+        *code = rd_kafka_fatal_error(rk, buf, size);
+        *message = buf;
     }
-    if (c->cb[RDK_ON_ERROR] != LUA_NOREF) {
+}
+
+static void serve_error(lua_State *L, rdk_client *c, rd_kafka_event_t *ev) {
+    rd_kafka_resp_err_t code;
+    const char *message;
+    char buf[512];
+    int fatal = rd_kafka_event_error_is_fatal(ev);
+    rdk_error_of_event(c->rk, ev, &code, &message, buf, sizeof buf);
+    if (RDK_HAS(c, RDK_ON_ERROR)) {
         rdk_push_error(L, code, message, fatal);
-        call_callback(L, c, RDK_ON_ERROR, 1);
+        call_callback(L, RDK_ON_ERROR, 1);
     } else if (fatal) {
         fprintf(stderr, "rdkafka: fatal error %s: %s (set on_error to handle this)\n",
                 rd_kafka_err2name(code), message);
     }
 }
 
+/* (client, callbacks, event, traceback): serves one event to the callbacks;
+ * raises the first error one of them raised, after serving the whole event. */
 static int serve_event_protected(lua_State *L) {
-    rdk_client *c = (rdk_client *)lua_touserdata(L, 1);
-    rd_kafka_event_t *ev = (rd_kafka_event_t *)lua_touserdata(L, 2);
+    rdk_client *c = (rdk_client *)lua_touserdata(L, SE_CLIENT);
+    rd_kafka_event_t *ev = (rd_kafka_event_t *)lua_touserdata(L, SE_EVENT);
     const char *fac, *text;
     int level;
-    lua_settop(L, 0);
+    lua_settop(L, SE_TRACEBACK);
+    lua_pushnil(L); /* SE_ERROR */
     switch (rd_kafka_event_type(ev)) {
     case RD_KAFKA_EVENT_DR:
         serve_delivery(L, c, ev);
@@ -155,91 +189,102 @@ static int serve_event_protected(lua_State *L) {
         serve_error(L, c, ev);
         break;
     case RD_KAFKA_EVENT_LOG:
-        if (c->cb[RDK_ON_LOG] != LUA_NOREF && rd_kafka_event_log(ev, &fac, &text, &level) == 0) {
+        if (RDK_HAS(c, RDK_ON_LOG) && rd_kafka_event_log(ev, &fac, &text, &level) == 0) {
             lua_pushinteger(L, level);
             lua_pushstring(L, fac);
             lua_pushstring(L, text);
-            call_callback(L, c, RDK_ON_LOG, 3);
+            call_callback(L, RDK_ON_LOG, 3);
         }
         break;
     case RD_KAFKA_EVENT_STATS:
-        if (c->cb[RDK_ON_STATS] != LUA_NOREF) {
+        if (RDK_HAS(c, RDK_ON_STATS)) {
             lua_pushstring(L, rd_kafka_event_stats(ev));
-            call_callback(L, c, RDK_ON_STATS, 1);
+            call_callback(L, RDK_ON_STATS, 1);
         }
         break;
     default:
         break;
     }
+    c->event_done = 1;
+    if (!lua_isnil(L, SE_ERROR)) {
+        lua_pushvalue(L, SE_ERROR);
+        return lua_error(L);
+    }
     return 0;
 }
 
-/* Serves one event; the caller destroys it. Even a memory error while
- * building arguments is caught, so the event is never leaked. */
-void rdk_serve_event(lua_State *L, rdk_client *c, rd_kafka_event_t *ev) {
-    lua_pushcfunction(L, serve_event_protected);
-    lua_pushlightuserdata(L, c);
-    lua_pushlightuserdata(L, ev);
-    if (lua_pcall(L, 2, 0, 0) != 0)
-        keep_first_error(L, c);
-}
-
-static int serve_queue_protected(lua_State *L) {
-    rdk_client *c = (rdk_client *)lua_touserdata(L, 1);
-    int timeout_ms = (int)lua_tointeger(L, 2), max_events = (int)lua_tointeger(L, 3);
-    int n = 0;
-    rd_kafka_event_t *ev = rd_kafka_queue_poll(c->queue, timeout_ms);
-    while (ev != NULL) {
-        rdk_serve_event(L, c, ev);
-        rd_kafka_event_destroy(ev);
-        /* While closing, a failed callback must not cost the reports after it. */
-        if (++n >= max_events || (c->pending_error != LUA_NOREF && !c->closing))
+/* Serves one event and destroys it. When serving fails half-way through a
+ * batch of delivery reports (out of memory), the rest of the batch is served
+ * by trying again from where it stopped. */
+void rdk_serve_event(lua_State *L, rdk_client *c, int base, rd_kafka_event_t *ev) {
+    for (;;) {
+        long long seen = c->reports_seen;
+        c->event_done = 0;
+        lua_pushvalue(L, rdk_upvalue(RDK_UP_SERVE_EVENT));
+        lua_pushlightuserdata(L, c);
+        lua_pushvalue(L, base);
+        lua_pushlightuserdata(L, ev);
+        lua_pushvalue(L, rdk_upvalue(RDK_UP_TRACEBACK));
+        if (lua_pcall(L, 4, 0, 0) == 0)
             break;
-        ev = rd_kafka_queue_poll(c->queue, 0);
+        keep_first(L, base + 1);
+        if (c->event_done || rd_kafka_event_type(ev) != RD_KAFKA_EVENT_DR)
+            break;
+        if (c->reports_seen == seen) {
+            /* No progress at all: count what is left, so pending() stays true. */
+            while (rd_kafka_event_message_next(ev) != NULL) {
+                c->in_flight--;
+                c->reports_seen++;
+            }
+            break;
+        }
     }
-    lua_pushinteger(L, n);
-    return 1;
+    rd_kafka_event_destroy(ev);
 }
 
-/* Waits up to timeout_ms for a first event, then serves what is ready, at
- * most max_events, stopping early once a callback has failed. Whatever is
- * raised (out of memory), the handle is not left busy. */
-int rdk_serve_queue(lua_State *L, rdk_client *c, int timeout_ms, int max_events) {
-    int n, status;
-    c->busy = 1;
-    lua_pushcfunction(L, serve_queue_protected);
-    lua_pushlightuserdata(L, c);
-    lua_pushinteger(L, timeout_ms);
-    lua_pushinteger(L, max_events);
-    status = lua_pcall(L, 3, 1, 0);
-    c->busy = 0;
-    if (status != 0)
-        lua_error(L);
-    n = (int)lua_tointeger(L, -1);
-    lua_pop(L, 1);
+/* Keeps the value on top as the call's error unless it has one already. */
+void rdk_keep_error(lua_State *L, int base) { keep_first(L, base + 1); }
+
+/* Whether serving should stop: a callback failed (while closing, every
+ * event is still served). */
+int rdk_failed(lua_State *L, rdk_client *c, int base) {
+    return !c->closing && !lua_isnil(L, base + 1);
+}
+
+/* Waits up to timeout_ms for a first event on queue, then serves what is
+ * ready, at most max_events; returns how many it served. */
+int rdk_serve_queue(lua_State *L, rdk_client *c, int base, rd_kafka_queue_t *queue,
+                    int timeout_ms, int max_events) {
+    int n = 0;
+    rd_kafka_event_t *ev = rd_kafka_queue_poll(queue, timeout_ms);
+    while (ev != NULL) {
+        rdk_serve_event(L, c, base, ev);
+        if (++n >= max_events || rdk_failed(L, c, base))
+            break;
+        ev = rd_kafka_queue_poll(queue, 0);
+    }
     return n;
 }
 
-void rdk_raise_pending(lua_State *L, rdk_client *c) {
-    if (c->pending_error == LUA_NOREF)
-        return;
-    lua_rawgeti(L, LUA_REGISTRYINDEX, c->pending_error);
-    luaL_unref(L, LUA_REGISTRYINDEX, c->pending_error);
-    c->pending_error = LUA_NOREF;
-    lua_error(L);
+/* Starts serving: the arguments are the first nargs slots; pushes the
+ * callback table and the error slot and returns the index of the first. */
+int rdk_enter(lua_State *L, rdk_client *c, int nargs, const char *what) {
+    if (c->busy)
+        luaL_error(L, "cannot %s a %s from inside one of its callbacks", what, c->mt);
+    lua_settop(L, nargs);
+    luaL_checkstack(L, 16, NULL);
+    rdk_getuservalue(L, 1);
+    lua_pushnil(L);
+    c->busy = 1;
+    return nargs + 1;
 }
 
-/* Drops the callbacks a client holds; the pending error too when nobody
- * will raise it (the collector), else it stays for rdk_raise_pending. */
-void rdk_client_release(lua_State *L, rdk_client *c, int drop_pending_error) {
-    int i;
-    for (i = 0; i < RDK_CB_COUNT; i++) {
-        luaL_unref(L, LUA_REGISTRYINDEX, c->cb[i]);
-        c->cb[i] = LUA_NOREF;
-    }
-    if (drop_pending_error) {
-        luaL_unref(L, LUA_REGISTRYINDEX, c->pending_error);
-        c->pending_error = LUA_NOREF;
+/* Ends serving; raises the first error a callback raised. */
+void rdk_leave(lua_State *L, rdk_client *c, int base) {
+    c->busy = 0;
+    if (!lua_isnil(L, base + 1)) {
+        lua_pushvalue(L, base + 1);
+        lua_error(L);
     }
 }
 
@@ -254,14 +299,27 @@ int rdk_client_tostring(lua_State *L) {
     return 1;
 }
 
+static void push_upvalues(lua_State *L) {
+    lua_pushcfunction(L, traceback);
+    lua_pushcfunction(L, serve_event_protected);
+    lua_pushcfunction(L, rdk_push_message_protected);
+    lua_pushcfunction(L, rdk_push_error_protected);
+}
+
+/* The metatable is protected (getmetatable gives false): reaching __gc from
+ * Lua would destroy a handle under its own serve loop. */
 void rdk_new_class(lua_State *L, const char *mt, const luaL_Reg *methods,
                    const luaL_Reg *metamethods) {
     luaL_newmetatable(L, mt);
-    luaL_setfuncs(L, metamethods, 0);
+    push_upvalues(L);
+    luaL_setfuncs(L, metamethods, RDK_UP_COUNT);
     lua_pushstring(L, mt);
     lua_setfield(L, -2, "__name");
+    lua_pushboolean(L, 0);
+    lua_setfield(L, -2, "__metatable");
     lua_newtable(L);
-    luaL_setfuncs(L, methods, 0);
+    push_upvalues(L);
+    luaL_setfuncs(L, methods, RDK_UP_COUNT);
     lua_setfield(L, -2, "__index");
     lua_pop(L, 1);
 }

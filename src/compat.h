@@ -2,6 +2,7 @@
 #ifndef RDKAFKA_COMPAT_H
 #define RDKAFKA_COMPAT_H
 
+#include <math.h>
 #include <lua.h>
 #include <lauxlib.h>
 
@@ -35,6 +36,22 @@ static inline void *rdk_compat_testudata(lua_State *L, int i, const char *tname)
 }
 #endif
 
+/* A userdata with one user value: a table the collector traverses (its
+ * environment on 5.1/LuaJIT). The setters pop the table. */
+#if LUA_VERSION_NUM >= 504
+#define rdk_newuserdata(L, size) lua_newuserdatauv((L), (size), 1)
+#define rdk_setuservalue(L, idx) ((void)lua_setiuservalue((L), (idx), 1))
+#define rdk_getuservalue(L, idx) ((void)lua_getiuservalue((L), (idx), 1))
+#elif LUA_VERSION_NUM >= 502
+#define rdk_newuserdata(L, size) lua_newuserdata((L), (size))
+#define rdk_setuservalue(L, idx) lua_setuservalue((L), (idx))
+#define rdk_getuservalue(L, idx) ((void)lua_getuservalue((L), (idx)))
+#else
+#define rdk_newuserdata(L, size) lua_newuserdata((L), (size))
+#define rdk_setuservalue(L, idx) ((void)lua_setfenv((L), (idx)))
+#define rdk_getuservalue(L, idx) lua_getfenv((L), (idx))
+#endif
+
 #if LUA_VERSION_NUM >= 503
 /* Integers, and floats with an exact integer value (2^10, n / 2). */
 static inline int rdk_isinteger(lua_State *L, int i) {
@@ -44,12 +61,14 @@ static inline int rdk_isinteger(lua_State *L, int i) {
     return isnum;
 }
 #else
-/* Lua 5.1/LuaJIT have only doubles: an integral number counts as an integer. */
+/* Lua 5.1/LuaJIT have only doubles: an integral number within the range of
+ * a 64-bit integer counts as one (NaN and infinities do not). */
 static inline int rdk_isinteger(lua_State *L, int i) {
+    lua_Number n;
     if (lua_type(L, i) != LUA_TNUMBER)
         return 0;
-    lua_Number n = lua_tonumber(L, i);
-    return n == (lua_Number)(long long)n;
+    n = lua_tonumber(L, i);
+    return n >= -9223372036854775808.0 && n < 9223372036854775808.0 && n == floor(n);
 }
 #endif
 

@@ -50,33 +50,20 @@ static void set_property(lua_State *L, rd_kafka_conf_t *conf, const char *key) {
     luaL_error(L, "config key '%s': %s", key, errstr);
 }
 
-#define CONF_GUARD_MT "rdkafka.ConfGuard"
-
-static int conf_guard_gc(lua_State *L) {
-    rd_kafka_conf_t **guard = (rd_kafka_conf_t **)lua_touserdata(L, 1);
-    if (*guard != NULL)
-        rd_kafka_conf_destroy(*guard);
-    *guard = NULL;
-    return 0;
-}
-
 /* Reads the table at idx; librdkafka properties go into a new conf, callback
  * functions (the keys in rdk_callback_names whose bit is in allowed_callbacks)
- * into c->cb. Raises on anything else, naming the key. While it reads, the conf
- * is owned by a guard userdata, so an error frees it through the collector. */
-rd_kafka_conf_t *rdk_conf_from_table(lua_State *L, int idx, rdk_client *c, int allowed_callbacks) {
-    rd_kafka_conf_t *conf, **guard;
+ * into the callback table at env. Raises on anything else, naming the key.
+ * While it reads, a guard owns the conf, so an error frees it. */
+rd_kafka_conf_t *rdk_conf_from_table(lua_State *L, int idx, rdk_client *c, int env,
+                                     int allowed_callbacks) {
+    rd_kafka_conf_t *conf;
+    void **guard;
     int top = lua_gettop(L);
     idx = idx < 0 ? top + idx + 1 : idx;
+    env = env < 0 ? top + env + 1 : env;
     luaL_checktype(L, idx, LUA_TTABLE);
-    guard = (rd_kafka_conf_t **)lua_newuserdata(L, sizeof *guard);
-    *guard = NULL;
-    if (luaL_newmetatable(L, CONF_GUARD_MT)) {
-        lua_pushcfunction(L, conf_guard_gc);
-        lua_setfield(L, -2, "__gc");
-    }
-    lua_setmetatable(L, -2);
-    conf = *guard = rd_kafka_conf_new();
+    guard = rdk_guard(L, rdk_destroy_conf);
+    *guard = conf = rd_kafka_conf_new();
 
     lua_pushnil(L);
     while (lua_next(L, idx) != 0) {
@@ -90,9 +77,8 @@ rd_kafka_conf_t *rdk_conf_from_table(lua_State *L, int idx, rdk_client *c, int a
             if (lua_type(L, -1) != LUA_TFUNCTION)
                 luaL_error(L, "config key '%s': function expected, got %s", key,
                            luaL_typename(L, -1));
-            if (c->cb[cb] != LUA_NOREF)
-                luaL_unref(L, LUA_REGISTRYINDEX, c->cb[cb]);
-            c->cb[cb] = luaL_ref(L, LUA_REGISTRYINDEX); /* pops the value */
+            lua_rawseti(L, env, cb + 1); /* pops the value */
+            c->callbacks |= 1 << cb;
             continue;
         }
         if (cb >= 0 || lua_type(L, -1) == LUA_TFUNCTION)

@@ -1,22 +1,26 @@
 /* rdkafka.Consumer: subscribe, poll, commit, close (a group consumer). */
+#include <limits.h>
 #include <string.h>
-#include <unistd.h>
 #include "private.h"
+
+#define CLOSE_TIMEOUT_MS 10000
+#define COMMIT_TIMEOUT_MS 10000
 
 static int consumer_new(lua_State *L) {
     char errstr[512];
     int events = RD_KAFKA_EVENT_ERROR;
     rd_kafka_conf_t *conf;
-    rdk_client *c = (rdk_client *)lua_newuserdata(L, sizeof *c);
-    rdk_client_init(c, RDK_CONSUMER_MT);
-    luaL_getmetatable(L, RDK_CONSUMER_MT);
-    lua_setmetatable(L, -2);
-    conf = rdk_conf_from_table(L, 1, c, 1 << RDK_ON_ERROR | 1 << RDK_ON_LOG | 1 << RDK_ON_STATS);
-    if (c->cb[RDK_ON_LOG] != LUA_NOREF) {
+    rdk_client *c;
+    lua_settop(L, 1);
+    c = rdk_new_client(L, RDK_CONSUMER_MT);
+    rdk_getuservalue(L, 2);
+    conf = rdk_conf_from_table(L, 1, c, 3, 1 << RDK_ON_ERROR | 1 << RDK_ON_LOG | 1 << RDK_ON_STATS);
+    lua_settop(L, 2);
+    if (RDK_HAS(c, RDK_ON_LOG)) {
         rd_kafka_conf_set(conf, "log.queue", "true", errstr, sizeof errstr);
         events |= RD_KAFKA_EVENT_LOG;
     }
-    if (c->cb[RDK_ON_STATS] != LUA_NOREF)
+    if (RDK_HAS(c, RDK_ON_STATS))
         events |= RD_KAFKA_EVENT_STATS;
     rd_kafka_conf_set_events(conf, events);
     c->rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, errstr, sizeof errstr);
@@ -24,7 +28,7 @@ static int consumer_new(lua_State *L) {
         rd_kafka_conf_destroy(conf);
         return luaL_error(L, "rdkafka.consumer: %s", errstr);
     }
-    if (c->cb[RDK_ON_LOG] != LUA_NOREF)
+    if (RDK_HAS(c, RDK_ON_LOG))
         rd_kafka_set_log_queue(c->rk, NULL);
     /* One queue for messages, errors and logs, served by poll. */
     rd_kafka_poll_set_consumer(c->rk);
@@ -60,6 +64,7 @@ static int consumer_subscribe(lua_State *L) {
                                                 i, luaL_typename(L, -1)));
         lua_pop(L, 1);
     }
+    /* Nothing below raises: the list cannot leak. */
     list = rd_kafka_topic_partition_list_new(n);
     for (i = 1; i <= n; i++) {
         lua_rawgeti(L, 2, i);
@@ -97,36 +102,14 @@ static void push_partition_list(lua_State *L, const rd_kafka_topic_partition_lis
 static int consumer_assignment(lua_State *L) {
     rdk_client *c = rdk_check_client(L, 1, RDK_CONSUMER_MT);
     rd_kafka_topic_partition_list_t *list = NULL;
+    void **guard = rdk_guard(L, rdk_destroy_partitions);
     rd_kafka_resp_err_t err = rd_kafka_assignment(c->rk, &list);
+    *guard = list;
     if (err)
         return rdk_return_error(L, err, NULL);
     push_partition_list(L, list);
     rd_kafka_topic_partition_list_destroy(list);
-    return 1;
-}
-
-/* nil, err for an error event; err names the partition when there is one. */
-static int push_error_event_protected(lua_State *L) {
-    rd_kafka_event_t *ev = (rd_kafka_event_t *)lua_touserdata(L, 1);
-    rd_kafka_topic_partition_t *tp = (rd_kafka_topic_partition_t *)lua_touserdata(L, 2);
-    lua_pushnil(L);
-    rdk_push_error(L, rd_kafka_event_error(ev), rd_kafka_event_error_string(ev),
-                   rd_kafka_event_error_is_fatal(ev));
-    if (tp != NULL)
-        rdk_set_position(L, tp->topic, tp->partition, tp->offset);
-    return 2;
-}
-
-static int push_message_protected(lua_State *L) {
-    const rd_kafka_message_t *rkm = (const rd_kafka_message_t *)lua_touserdata(L, 1);
-    if (rkm->err) { /* 2.0.2 sends errors as error events; kept for other versions */
-        lua_pushnil(L);
-        rdk_push_error(L, rkm->err, rd_kafka_message_errstr(rkm), 0);
-        if (rkm->rkt != NULL)
-            rdk_set_position(L, rd_kafka_topic_name(rkm->rkt), rkm->partition, rkm->offset);
-        return 2;
-    }
-    rdk_push_message(L, rkm);
+    *guard = NULL;
     return 1;
 }
 
@@ -136,68 +119,61 @@ static int consumer_poll(lua_State *L) {
     rdk_client *c = rdk_check_client(L, 1, RDK_CONSUMER_MT);
     int timeout_ms = rdk_check_timeout_ms(L, 2, 0);
     long long deadline = rdk_now_ms() + timeout_ms;
-    int nret = 0;
-    if (c->busy)
-        luaL_error(L, "cannot poll a %s from inside one of its callbacks", c->mt);
-    lua_settop(L, 1);
-    c->busy = 1;
+    int nret = 0, base = rdk_enter(L, c, 2, "poll");
     for (;;) {
         long long left = deadline - rdk_now_ms();
         rd_kafka_event_t *ev = rd_kafka_queue_poll(c->queue, left > 0 ? (int)left : 0);
+        rd_kafka_event_type_t type;
         if (ev == NULL)
             break;
-        if (rd_kafka_event_type(ev) == RD_KAFKA_EVENT_FETCH) {
+        type = rd_kafka_event_type(ev);
+        if (type == RD_KAFKA_EVENT_FETCH) {
             const rd_kafka_message_t *rkm = rd_kafka_event_message_next(ev);
             int status = 0;
             if (rkm != NULL) {
-                lua_pushcfunction(L, push_message_protected);
+                lua_pushvalue(L, rdk_upvalue(RDK_UP_PUSH_MESSAGE));
                 lua_pushlightuserdata(L, (void *)rkm);
                 status = lua_pcall(L, 1, LUA_MULTRET, 0);
             }
             rd_kafka_event_destroy(ev);
-            if (status != 0) {
-                c->busy = 0;
-                lua_error(L);
-            }
-            if (rkm != NULL) {
-                nret = lua_gettop(L) - 1;
-                break;
-            }
-            continue;
+            if (rkm == NULL)
+                continue;
+            if (status != 0)
+                rdk_keep_error(L, base);
+            else
+                nret = lua_gettop(L) - (base + 1);
+            break;
         }
-        if (rd_kafka_event_type(ev) == RD_KAFKA_EVENT_ERROR) {
+        if (type == RD_KAFKA_EVENT_ERROR) {
             /* Errors about a partition come in stream order, from poll;
              * other errors too, unless on_error takes them. */
             rd_kafka_topic_partition_t *tp = rd_kafka_event_topic_partition(ev);
-            if (tp != NULL || c->cb[RDK_ON_ERROR] == LUA_NOREF) {
+            if (tp != NULL || !RDK_HAS(c, RDK_ON_ERROR)) {
                 int status;
-                lua_pushcfunction(L, push_error_event_protected);
+                lua_pushvalue(L, rdk_upvalue(RDK_UP_PUSH_ERROR));
+                lua_pushlightuserdata(L, c);
                 lua_pushlightuserdata(L, ev);
                 lua_pushlightuserdata(L, tp);
-                status = lua_pcall(L, 2, 2, 0);
+                status = lua_pcall(L, 3, 2, 0);
                 if (tp != NULL)
                     rd_kafka_topic_partition_destroy(tp);
                 rd_kafka_event_destroy(ev);
-                if (status != 0) {
-                    c->busy = 0;
-                    lua_error(L);
-                }
-                nret = 2;
+                if (status != 0)
+                    rdk_keep_error(L, base);
+                else
+                    nret = 2;
                 break;
             }
         }
-        rdk_serve_event(L, c, ev);
-        rd_kafka_event_destroy(ev);
-        if (c->pending_error != LUA_NOREF)
+        rdk_serve_event(L, c, base, ev);
+        if (rdk_failed(L, c, base))
             break;
-    }    c->busy = 0;
-    rdk_raise_pending(L, c);
+    }
+    rdk_leave(L, c, base);
     if (nret == 0)
         lua_pushnil(L);
     return nret == 0 ? 1 : nret;
 }
-
-#define COMMIT_TIMEOUT_MS 10000
 
 /* The commit's outcome from its OFFSET_COMMIT event: the request's error,
  * else the first partition's. */
@@ -210,17 +186,36 @@ static rd_kafka_resp_err_t commit_result(rd_kafka_event_t *ev) {
     return err;
 }
 
-/* c:commit([msg] [, timeout]): without msg, commits the position after every
- * message poll has returned; with msg, up to and including msg. Waits for
- * the group coordinator's answer, at most timeout seconds (default 10). */
+/* The position after the last message poll returned, per assigned
+ * partition, for those where poll has returned one (whatever
+ * enable.auto.offset.store says). An empty list when there is none. */
+static rd_kafka_resp_err_t consumed_positions(rd_kafka_t *rk, rd_kafka_topic_partition_list_t **list) {
+    int i;
+    rd_kafka_resp_err_t err = rd_kafka_assignment(rk, list);
+    if (err)
+        return err;
+    rd_kafka_position(rk, *list);
+    for (i = (*list)->cnt - 1; i >= 0; i--)
+        if ((*list)->elems[i].offset < 0)
+            rd_kafka_topic_partition_list_del_by_idx(*list, i);
+    return RD_KAFKA_RESP_ERR_NO_ERROR;
+}
+
+/* c:commit([msg] [, timeout]): without msg, commits the position after the
+ * last message poll returned on each assigned partition; with msg, up to
+ * and including msg. Waits for the group coordinator's answer, at most
+ * timeout seconds (default 10). */
 static int consumer_commit(lua_State *L) {
     rdk_client *c = rdk_check_client(L, 1, RDK_CONSUMER_MT);
     rd_kafka_topic_partition_list_t *list = NULL;
     rd_kafka_queue_t *q;
     rd_kafka_event_t *ev;
     rd_kafka_resp_err_t err;
+    void **guard;
     int timeout_ms = rdk_check_timeout_ms(L, 3, COMMIT_TIMEOUT_MS);
-    if (!lua_isnoneornil(L, 2)) {
+    lua_settop(L, 3);
+    guard = rdk_guard(L, rdk_destroy_partitions);
+    if (!lua_isnil(L, 2)) {
         lua_Integer partition, offset;
         luaL_argcheck(L, lua_type(L, 2) == LUA_TTABLE, 2, "message table or nil expected");
         lua_getfield(L, 2, "topic");
@@ -235,16 +230,25 @@ static int consumer_commit(lua_State *L) {
                       2, "field 'offset' must be a non-negative integer");
         partition = lua_tointeger(L, -2);
         offset = lua_tointeger(L, -1);
-        list = rd_kafka_topic_partition_list_new(1);
+        *guard = list = rd_kafka_topic_partition_list_new(1);
         rd_kafka_topic_partition_list_add(list, lua_tostring(L, -3), (int32_t)partition)->offset =
             (int64_t)offset + 1;
+    } else {
+        err = consumed_positions(c->rk, &list);
+        *guard = list;
+        if (err)
+            return rdk_return_error(L, err, NULL);
+        if (list->cnt == 0)
+            return rdk_return_error(L, RD_KAFKA_RESP_ERR__NO_OFFSET,
+                                    "nothing to commit: poll has returned no message from the "
+                                    "partitions this member is assigned");
     }
     /* A queue of its own, so the wait is bounded by the caller's timeout
      * (a plain synchronous commit may wait for the coordinator much longer). */
     q = rd_kafka_queue_new(c->rk);
     err = rd_kafka_commit_queue(c->rk, list, q, NULL, NULL);
-    if (list != NULL)
-        rd_kafka_topic_partition_list_destroy(list);
+    rd_kafka_topic_partition_list_destroy(list);
+    *guard = NULL;
     ev = err ? NULL : rd_kafka_queue_poll(q, timeout_ms);
     rd_kafka_queue_destroy(q);
     if (!err && ev == NULL)
@@ -254,41 +258,68 @@ static int consumer_commit(lua_State *L) {
         err = commit_result(ev);
         rd_kafka_event_destroy(ev);
     }
-    /* Nothing new to commit is not a failure: the group already has it. */
-    if (err && err != RD_KAFKA_RESP_ERR__NO_OFFSET)
+    if (err)
         return rdk_return_error(L, err, NULL);
     lua_pushboolean(L, 1);
     return 1;
 }
 
-static void destroy(rdk_client *c, int flags) {
-    rd_kafka_queue_destroy(c->queue);
-    rd_kafka_destroy_flags(c->rk, flags);
+/* c:close([timeout]): leaves the group (so its partitions move to the other
+ * members at once) and destroys the handle, serving on_error and on_log
+ * until it is done, for timeout seconds at most (default 10). Returns true,
+ * or nil and an error: _TIMED_OUT when librdkafka had not finished (it goes
+ * on in the background; the handle is closed either way). */
+static int consumer_close(lua_State *L) {
+    rdk_client *c = rdk_check_closable(L, 1, RDK_CONSUMER_MT, "close");
+    rd_kafka_queue_t *own, *main_queue, *queues[2];
+    rd_kafka_resp_err_t close_err = RD_KAFKA_RESP_ERR_NO_ERROR;
+    long long deadline;
+    int timeout_ms, base, destroyed;
+    if (c->rk == NULL || c->pid != rdk_pid) {
+        /* Closed, or created in another process: its threads live there. */
+        if (c->rk != NULL) {
+            rdk_shutdown_free(c->shutdown);
+            c->shutdown = NULL;
+            c->rk = NULL;
+            c->queue = NULL;
+        }
+        lua_pushboolean(L, 1);
+        return 1;
+    }
+    timeout_ms = rdk_check_timeout_ms(L, 2, CLOSE_TIMEOUT_MS);
+    deadline = rdk_now_ms() + timeout_ms;
+    base = rdk_enter(L, c, 2, "close");
+    c->closing = 1;
+    /* While librdkafka closes the consumer on another thread it serves the
+     * consumer queue itself: errors and logs come to a queue of close's own
+     * instead, served here. What the consumer queue holds now is served
+     * first (a message there was never returned, so it is not committed). */
+    own = rd_kafka_queue_new(c->rk);
+    main_queue = rd_kafka_queue_get_main(c->rk);
+    rd_kafka_queue_forward(main_queue, own);
+    rd_kafka_queue_destroy(main_queue);
+    rdk_serve_queue(L, c, base, c->queue, 0, INT_MAX);
+    rdk_shutdown_begin(c->shutdown, c->rk, RDK_SHUTDOWN_CONSUMER_CLOSE, own);
+    while (!rdk_shutdown_closed(c->shutdown, &close_err)) {
+        long long left = deadline - rdk_now_ms();
+        if (left <= 0)
+            break;
+        rdk_serve_queue(L, c, base, own, (int)left, INT_MAX); /* woken when closed */
+    }
+    rdk_serve_queue(L, c, base, own, 0, INT_MAX);
+    queues[0] = own;
+    queues[1] = c->queue;
+    destroyed = rdk_shutdown_finish(c->shutdown, deadline, queues, 2);
+    c->shutdown = NULL;
     c->queue = NULL;
     c->rk = NULL;
-}
-
-/* c:close(): leaves the group (so its partitions move to the other members
- * at once), serves the callbacks still queued, and destroys the handle. */
-static int consumer_close(lua_State *L) {
-    rdk_client *c = (rdk_client *)luaL_checkudata(L, 1, RDK_CONSUMER_MT);
-    if (c->rk == NULL) {
-        lua_pushboolean(L, 1);
-        return 1;
-    }
-    if (c->busy)
-        luaL_error(L, "cannot close a %s from inside one of its callbacks", c->mt);
-    if (c->pid != getpid()) {
-        c->rk = NULL;
-        rdk_client_release(L, c, 0);
-        lua_pushboolean(L, 1);
-        return 1;
-    }
-    rd_kafka_consumer_close(c->rk);
-    rdk_serve_queue(L, c, 0, 100000);
-    destroy(c, 0);
-    rdk_client_release(L, c, 0);
-    rdk_raise_pending(L, c);
+    rdk_leave(L, c, base);
+    if (!destroyed)
+        return rdk_return_error(L, RD_KAFKA_RESP_ERR__TIMED_OUT,
+                                "the consumer did not finish closing within the timeout; "
+                                "it goes on closing in the background");
+    if (close_err)
+        return rdk_return_error(L, close_err, NULL);
     lua_pushboolean(L, 1);
     return 1;
 }
@@ -298,14 +329,20 @@ static int consumer_close_scope(lua_State *L) {
     return consumer_close(L);
 }
 
-/* The collector never waits on the network: the group sees this member go
- * after its session timeout. close() leaves at once. */
+/* The collector never waits: the handle is destroyed on a thread of its own,
+ * without leaving the group (its members see this one go after the session
+ * timeout). close() leaves at once. */
 static int consumer_gc(lua_State *L) {
-    rdk_client *c = (rdk_client *)luaL_checkudata(L, 1, RDK_CONSUMER_MT);
-    if (c->rk != NULL && c->pid == getpid())
-        destroy(c, RD_KAFKA_DESTROY_F_NO_CONSUMER_CLOSE);
+    rdk_client *c = rdk_check_closable(L, 1, RDK_CONSUMER_MT, "close");
+    if (c->rk != NULL && c->pid == rdk_pid) {
+        rdk_shutdown_begin(c->shutdown, c->rk, RD_KAFKA_DESTROY_F_NO_CONSUMER_CLOSE, NULL);
+        rdk_shutdown_finish(c->shutdown, 0, &c->queue, 1);
+        c->shutdown = NULL;
+    }
+    rdk_shutdown_free(c->shutdown);
+    c->shutdown = NULL;
     c->rk = NULL;
-    rdk_client_release(L, c, 1);
+    c->queue = NULL;
     return 0;
 }
 

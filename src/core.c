@@ -8,6 +8,7 @@
 #endif
 
 RDK_EXPORT int luaopen_rdkafka_core(lua_State *L) {
+    rdk_open_process(L);
     lua_newtable(L);
     rdk_open_error(L);
     rdk_open_producer(L);

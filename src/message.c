@@ -79,55 +79,61 @@ static const char *check_header(lua_State *L, int argn, size_t *vlen, const char
     } else if (lua_type(L, -1) == LUA_TSTRING) {
         *value = lua_tolstring(L, -1, vlen);
     } else {
+        *value = NULL;
         luaL_argerror(L, argn, lua_pushfstring(L, "field 'headers': value of header '%s' must be a string or nil, got %s",
                                                lua_tostring(L, -2), luaL_typename(L, -1)));
     }
     return lua_tostring(L, -2);
 }
 
-#define HEADERS_GUARD_MT "rdkafka.HeadersGuard"
-
-static int headers_guard_gc(lua_State *L) {
-    rd_kafka_headers_t **guard = (rd_kafka_headers_t **)lua_touserdata(L, 1);
-    if (*guard != NULL)
-        rd_kafka_headers_destroy(*guard);
-    *guard = NULL;
-    return 0;
-}
-
-/* Headers from either a map {name = value} or a list of {name, value} pairs
- * (the form that keeps order and repeats). Raises naming argument argn. The
- * caller owns the result; NULL for an empty table. */
-rd_kafka_headers_t *rdk_headers_from_table(lua_State *L, int idx, int argn) {
-    rd_kafka_headers_t *hdrs, **guard;
+static void add_header(lua_State *L, rd_kafka_headers_t *hdrs, int argn) {
     const char *name, *value;
     size_t vlen;
-    int top = lua_gettop(L);
+    name = check_header(L, argn, &vlen, &value);
+    rd_kafka_header_add(hdrs, name, -1, value, (ssize_t)vlen);
+}
+
+/* Headers from either a list of {name, value} pairs (order kept, names may
+ * repeat; read by index, as a list's order is its indices) or a map
+ * {name = value}. Raises naming argument argn. The caller owns the result;
+ * NULL for an empty table. */
+rd_kafka_headers_t *rdk_headers_from_table(lua_State *L, int idx, int argn) {
+    rd_kafka_headers_t *hdrs;
+    void **guard;
+    int top = lua_gettop(L), n, i;
     idx = idx < 0 ? top + idx + 1 : idx;
     if (lua_type(L, idx) != LUA_TTABLE)
         luaL_argerror(L, argn, lua_pushfstring(L, "field 'headers': table expected, got %s",
                                                luaL_typename(L, idx)));
-    guard = (rd_kafka_headers_t **)lua_newuserdata(L, sizeof *guard);
-    *guard = NULL;
-    if (luaL_newmetatable(L, HEADERS_GUARD_MT)) {
-        lua_pushcfunction(L, headers_guard_gc);
-        lua_setfield(L, -2, "__gc");
-    }
-    lua_setmetatable(L, -2);
-    hdrs = *guard = rd_kafka_headers_new(8);
-    lua_pushnil(L);
-    while (lua_next(L, idx) != 0) {
-        if (lua_type(L, -2) == LUA_TNUMBER && lua_type(L, -1) == LUA_TTABLE) {
+    guard = rdk_guard(L, rdk_destroy_headers);
+    *guard = hdrs = rd_kafka_headers_new(8);
+    n = (int)lua_rawlen(L, idx);
+    if (n > 0) {
+        for (i = 1; i <= n; i++) {
+            lua_rawgeti(L, idx, i);
+            if (lua_type(L, -1) != LUA_TTABLE)
+                luaL_argerror(L, argn, lua_pushfstring(L, "field 'headers': header #%d must be a "
+                                                          "{name, value} table, got %s",
+                                                       i, luaL_typename(L, -1)));
             lua_rawgeti(L, -1, 1);
             lua_rawgeti(L, -2, 2);
-            name = check_header(L, argn, &vlen, &value);
-            rd_kafka_header_add(hdrs, name, -1, value, (ssize_t)vlen);
-            lua_pop(L, 2);
-        } else {
-            name = check_header(L, argn, &vlen, &value);
-            rd_kafka_header_add(hdrs, name, -1, value, (ssize_t)vlen);
+            add_header(L, hdrs, argn);
+            lua_pop(L, 3);
         }
-        lua_pop(L, 1);
+        lua_pushnil(L);
+        while (lua_next(L, idx) != 0) {
+            lua_Integer k = rdk_isinteger(L, -2) ? lua_tointeger(L, -2) : 0;
+            if (k < 1 || k > n)
+                luaL_argerror(L, argn, "field 'headers': a list of {name, value} pairs "
+                                       "mixed with other keys");
+            lua_pop(L, 1);
+        }
+    } else {
+        lua_pushnil(L);
+        while (lua_next(L, idx) != 0) {
+            add_header(L, hdrs, argn);
+            lua_pop(L, 1);
+        }
     }
     *guard = NULL;
     lua_settop(L, top);
@@ -136,4 +142,36 @@ rd_kafka_headers_t *rdk_headers_from_table(lua_State *L, int idx, int argn) {
         return NULL;
     }
     return hdrs;
+}
+
+/* (light message): the message table, or nil and an error for a message
+ * that carries one (librdkafka 2.0.2 sends those as error events). */
+int rdk_push_message_protected(lua_State *L) {
+    const rd_kafka_message_t *rkm = (const rd_kafka_message_t *)lua_touserdata(L, 1);
+    if (rkm->err) {
+        lua_pushnil(L);
+        rdk_push_error(L, rkm->err, rd_kafka_message_errstr(rkm), 0);
+        if (rkm->rkt != NULL)
+            rdk_set_position(L, rd_kafka_topic_name(rkm->rkt), rkm->partition, rkm->offset);
+        return 2;
+    }
+    rdk_push_message(L, rkm);
+    return 1;
+}
+
+/* (light client, light event, light topic-partition or nil): nil and the
+ * event's error, naming the partition when there is one. */
+int rdk_push_error_protected(lua_State *L) {
+    rdk_client *c = (rdk_client *)lua_touserdata(L, 1);
+    rd_kafka_event_t *ev = (rd_kafka_event_t *)lua_touserdata(L, 2);
+    rd_kafka_topic_partition_t *tp = (rd_kafka_topic_partition_t *)lua_touserdata(L, 3);
+    rd_kafka_resp_err_t code;
+    const char *message;
+    char buf[512];
+    rdk_error_of_event(c->rk, ev, &code, &message, buf, sizeof buf);
+    lua_pushnil(L);
+    rdk_push_error(L, code, message, rd_kafka_event_error_is_fatal(ev));
+    if (tp != NULL)
+        rdk_set_position(L, tp->topic, tp->partition, tp->offset);
+    return 2;
 }

@@ -1,7 +1,6 @@
 /* rdkafka.MockCluster: librdkafka's in-process mock brokers, listening on
  * 127.0.0.1, for demos and error-injection tests with no real Kafka. */
 #include <string.h>
-#include <unistd.h>
 #include "private.h"
 #include <librdkafka/rdkafka_mock.h>
 
@@ -16,9 +15,9 @@ static rdk_mock *check_mock(lua_State *L, int idx) {
     rdk_mock *m = (rdk_mock *)luaL_checkudata(L, idx, RDK_MOCK_MT);
     if (m->cluster == NULL)
         luaL_error(L, "attempt to use a closed %s", RDK_MOCK_MT);
-    if (m->pid != getpid())
+    if (m->pid != rdk_pid)
         luaL_error(L, "%s was created in process %d and used in process %d: create it per process",
-                   RDK_MOCK_MT, (int)m->pid, (int)getpid());
+                   RDK_MOCK_MT, (int)m->pid, (int)rdk_pid);
     return m;
 }
 
@@ -31,7 +30,7 @@ static int mock_new(lua_State *L) {
     luaL_argcheck(L, brokers >= 1 && brokers <= 32, 1, "brokers must be between 1 and 32");
     m = (rdk_mock *)lua_newuserdata(L, sizeof *m);
     memset(m, 0, sizeof *m);
-    m->pid = getpid();
+    m->pid = rdk_pid;
     m->brokers = (int)brokers;
     luaL_getmetatable(L, RDK_MOCK_MT);
     lua_setmetatable(L, -2);
@@ -89,7 +88,7 @@ static int mock_broker_up(lua_State *L) { return set_broker(L, 1); }
 
 static int mock_close(lua_State *L) {
     rdk_mock *m = (rdk_mock *)luaL_checkudata(L, 1, RDK_MOCK_MT);
-    if (m->cluster != NULL && m->pid == getpid()) {
+    if (m->cluster != NULL && m->pid == rdk_pid) {
         rd_kafka_mock_cluster_destroy(m->cluster);
         rd_kafka_destroy(m->rk);
     }
@@ -143,6 +142,8 @@ void rdk_open_mock(lua_State *L) {
     luaL_setfuncs(L, metamethods, 0);
     lua_pushstring(L, RDK_MOCK_MT);
     lua_setfield(L, -2, "__name");
+    lua_pushboolean(L, 0);
+    lua_setfield(L, -2, "__metatable");
     lua_newtable(L);
     luaL_setfuncs(L, methods, 0);
     lua_setfield(L, -2, "methods");

@@ -11,21 +11,34 @@
 #define RDK_MOCK_MT     "rdkafka.MockCluster"
 #define RDK_ERROR_MT    "rdkafka.Error"
 
-/* Lua callbacks a client may hold, by the config key that sets them. */
+/* Lua callbacks a client may hold, by the config key that sets them. They
+ * live in the handle's user value (a table indexed by callback + 1), where
+ * the collector sees a cycle through a callback that refers to its handle. */
 enum { RDK_ON_DELIVERY, RDK_ON_ERROR, RDK_ON_LOG, RDK_ON_STATS, RDK_CB_COUNT };
 extern const char *const rdk_callback_names[RDK_CB_COUNT];
+#define RDK_HAS(c, cb) (((c)->callbacks >> (cb)) & 1)
+
+/* Upvalues of every producer and consumer method: C functions created once,
+ * so that serving an event allocates no closure (Lua 5.1/LuaJIT would). */
+enum { RDK_UP_TRACEBACK = 1, RDK_UP_SERVE_EVENT, RDK_UP_PUSH_MESSAGE, RDK_UP_PUSH_ERROR, RDK_UP_COUNT = 4 };
+#define rdk_upvalue(i) lua_upvalueindex(i)
+
+typedef struct rdk_shutdown rdk_shutdown;
 
 /* State shared by producers and consumers. */
 typedef struct rdk_client {
     rd_kafka_t *rk;          /* NULL once closed */
     rd_kafka_queue_t *queue; /* where this client's events arrive */
-    const char *mt;          /* metatable name, for messages */
+    const char *mt;          /* metatable name */
     pid_t pid;               /* process that created the handle */
     int busy;                /* serving events: no re-entrant poll or close */
-    int closing;             /* close() runs: serve every report, refuse new messages */
-    int cb[RDK_CB_COUNT];    /* registry references, LUA_NOREF when unset */
-    int pending_error;       /* first error raised by a callback, or LUA_NOREF */
+    int closing;             /* close() runs: serve every event, refuse new messages */
+    int callbacks;           /* bit (1 << RDK_ON_x) set for each callback given */
+    int event_done;          /* the event being served was served to its end */
     long long in_flight;     /* produced, delivery not yet reported (producer) */
+    long long reports_seen;  /* delivery reports taken from events (producer) */
+    long long close_failed;  /* reports with an error served while closing */
+    struct rdk_shutdown *shutdown; /* allocated with the handle, used once to destroy it */
 } rdk_client;
 
 /* error.c */
@@ -35,22 +48,50 @@ int rdk_return_error(lua_State *L, rd_kafka_resp_err_t code, const char *message
 void rdk_open_error(lua_State *L);
 
 /* conf.c */
-rd_kafka_conf_t *rdk_conf_from_table(lua_State *L, int idx, rdk_client *c, int allowed_callbacks);
+rd_kafka_conf_t *rdk_conf_from_table(lua_State *L, int idx, rdk_client *c, int env,
+                                     int allowed_callbacks);
+
+/* guard.c: C resources owned by the Lua stack while Lua code may raise. */
+void **rdk_guard(lua_State *L, void (*destroy)(void *));
+void rdk_destroy_conf(void *conf);
+void rdk_destroy_headers(void *headers);
+void rdk_destroy_partitions(void *list);
+
+/* process.c */
+extern pid_t rdk_pid; /* this process, refreshed in the child after fork() */
+void rdk_open_process(lua_State *L);
+long long rdk_now_ms(void);
 
 /* client.c */
-void rdk_client_init(rdk_client *c, const char *mt);
+rdk_client *rdk_new_client(lua_State *L, const char *mt);
 rdk_client *rdk_check_client(lua_State *L, int idx, const char *mt);
+rdk_client *rdk_check_closable(lua_State *L, int idx, const char *mt, const char *what);
 int rdk_check_timeout_ms(lua_State *L, int idx, int default_ms);
-int rdk_serve_queue(lua_State *L, rdk_client *c, int timeout_ms, int max_events);
-void rdk_serve_event(lua_State *L, rdk_client *c, rd_kafka_event_t *ev);
-void rdk_raise_pending(lua_State *L, rdk_client *c);
-void rdk_client_release(lua_State *L, rdk_client *c, int drop_pending_error);
+int rdk_enter(lua_State *L, rdk_client *c, int nargs, const char *what);
+int rdk_serve_queue(lua_State *L, rdk_client *c, int base, rd_kafka_queue_t *queue,
+                    int timeout_ms, int max_events);
+void rdk_serve_event(lua_State *L, rdk_client *c, int base, rd_kafka_event_t *ev);
+int rdk_failed(lua_State *L, rdk_client *c, int base);
+void rdk_keep_error(lua_State *L, int base);
+void rdk_error_of_event(rd_kafka_t *rk, rd_kafka_event_t *ev, rd_kafka_resp_err_t *code,
+                        const char **message, char *buf, size_t size);
+void rdk_leave(lua_State *L, rdk_client *c, int base);
 int rdk_client_tostring(lua_State *L);
-long long rdk_now_ms(void);
 void rdk_new_class(lua_State *L, const char *mt, const luaL_Reg *methods, const luaL_Reg *metamethods);
+
+/* shutdown.c: destroying a handle on a thread of its own, waited for at most a deadline. */
+#define RDK_SHUTDOWN_CONSUMER_CLOSE 0x10000
+rdk_shutdown *rdk_shutdown_new(void);
+void rdk_shutdown_free(rdk_shutdown *s);
+void rdk_shutdown_begin(rdk_shutdown *s, rd_kafka_t *rk, int flags, rd_kafka_queue_t *wake);
+int rdk_shutdown_closed(rdk_shutdown *s, rd_kafka_resp_err_t *err);
+int rdk_shutdown_finish(rdk_shutdown *s, long long deadline_ms, rd_kafka_queue_t **queues, int n);
+void rdk_shutdown_after_fork(void);
 
 /* message.c */
 void rdk_push_message(lua_State *L, const rd_kafka_message_t *rkm);
+int rdk_push_message_protected(lua_State *L); /* (light message) -> msg | nil, err */
+int rdk_push_error_protected(lua_State *L);   /* (light event, light topic-partition) -> nil, err */
 void rdk_set_position(lua_State *L, const char *topic, int32_t partition, int64_t offset);
 rd_kafka_headers_t *rdk_headers_from_table(lua_State *L, int idx, int argn);
 

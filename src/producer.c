@@ -1,30 +1,31 @@
 /* rdkafka.Producer: produce, poll, flush, close. */
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
-#include <unistd.h>
 #include "private.h"
 
 #define CLOSE_TIMEOUT_MS 10000
 #define PURGE_REPORT_MS 1000
-/* rd_kafka_flush() waits its whole timeout while reports are queued (event
- * mode): short slices keep flush() within a few ms of the last delivery. */
-#define FLUSH_SLICE_MS 5
+/* How long a flush helper may run past the moment it is told to stop. */
+#define FLUSH_SLICE_MS 10
 #define SERVE_BATCH 100000
 
 static int producer_new(lua_State *L) {
     char errstr[512];
     int events = RD_KAFKA_EVENT_DR | RD_KAFKA_EVENT_ERROR;
     rd_kafka_conf_t *conf;
-    rdk_client *c = (rdk_client *)lua_newuserdata(L, sizeof *c);
-    rdk_client_init(c, RDK_PRODUCER_MT);
-    luaL_getmetatable(L, RDK_PRODUCER_MT);
-    lua_setmetatable(L, -2);
-    conf = rdk_conf_from_table(L, 1, c, 1 << RDK_ON_DELIVERY | 1 << RDK_ON_ERROR | 1 << RDK_ON_LOG | 1 << RDK_ON_STATS);
-    if (c->cb[RDK_ON_LOG] != LUA_NOREF) {
+    rdk_client *c;
+    lua_settop(L, 1);
+    c = rdk_new_client(L, RDK_PRODUCER_MT);
+    rdk_getuservalue(L, 2);
+    conf = rdk_conf_from_table(L, 1, c, 3,
+                               1 << RDK_ON_DELIVERY | 1 << RDK_ON_ERROR | 1 << RDK_ON_LOG | 1 << RDK_ON_STATS);
+    lua_settop(L, 2);
+    if (RDK_HAS(c, RDK_ON_LOG)) {
         rd_kafka_conf_set(conf, "log.queue", "true", errstr, sizeof errstr);
         events |= RD_KAFKA_EVENT_LOG;
     }
-    if (c->cb[RDK_ON_STATS] != LUA_NOREF)
+    if (RDK_HAS(c, RDK_ON_STATS))
         events |= RD_KAFKA_EVENT_STATS;
     {
         /* flush/close count one report per message: every one must come. */
@@ -43,7 +44,7 @@ static int producer_new(lua_State *L) {
         rd_kafka_conf_destroy(conf);
         return luaL_error(L, "rdkafka.producer: %s", errstr);
     }
-    if (c->cb[RDK_ON_LOG] != LUA_NOREF)
+    if (RDK_HAS(c, RDK_ON_LOG))
         rd_kafka_set_log_queue(c->rk, NULL);
     c->queue = rd_kafka_queue_get_main(c->rk);
     return 1;
@@ -186,117 +187,156 @@ static int producer_produce(lua_State *L) {
     return 2;
 }
 
-static void check_not_busy(lua_State *L, rdk_client *c, const char *what) {
-    if (c->busy)
-        luaL_error(L, "cannot %s a %s from inside one of its callbacks", what, c->mt);
-}
-
 /* p:poll([timeout]): serves delivery reports and other callbacks; returns
  * how many events were served. */
 static int producer_poll(lua_State *L) {
     rdk_client *c = rdk_check_client(L, 1, RDK_PRODUCER_MT);
     int timeout_ms = rdk_check_timeout_ms(L, 2, 0);
-    int n;
-    check_not_busy(L, c, "poll");
-    n = rdk_serve_queue(L, c, timeout_ms, SERVE_BATCH);
-    rdk_raise_pending(L, c);
+    int base = rdk_enter(L, c, 2, "poll");
+    int n = rdk_serve_queue(L, c, base, c->queue, timeout_ms, SERVE_BATCH);
+    rdk_leave(L, c, base);
     lua_pushinteger(L, n);
     return 1;
+}
+
+/* In event mode rd_kafka_flush() only waits for the count of messages to
+ * reach zero, and that count drops as the caller destroys report events: it
+ * cannot serve them itself. So a helper thread calls it (it is what makes
+ * the broker threads send past linger.ms) while the caller serves the
+ * reports, and the caller returns as soon as the last one is served. */
+typedef struct flusher {
+    rd_kafka_t *rk;
+    long long deadline;
+    int stop;
+    pthread_t thread;
+} flusher;
+
+static void *flusher_run(void *arg) {
+    flusher *f = (flusher *)arg;
+    while (!__atomic_load_n(&f->stop, __ATOMIC_ACQUIRE)) {
+        long long left = f->deadline - rdk_now_ms();
+        if (left <= 0)
+            break;
+        if (rd_kafka_flush(f->rk, left > FLUSH_SLICE_MS ? FLUSH_SLICE_MS : (int)left) ==
+            RD_KAFKA_RESP_ERR_NO_ERROR)
+            break;
+    }
+    return NULL;
 }
 
 /* Sends what is queued and serves its delivery reports until none is left
  * or timeout_ms has passed; returns how many messages are still undelivered
  * (produced, but their delivery report not yet served). */
-static int flush_for(lua_State *L, rdk_client *c, int timeout_ms) {
+static long long flush_for(lua_State *L, rdk_client *c, int base, int timeout_ms) {
     long long deadline = rdk_now_ms() + timeout_ms;
-    for (;;) {
-        long long left = deadline - rdk_now_ms();
-        int wait = 0;
-        if (c->in_flight > 0) {
-            wait = left > FLUSH_SLICE_MS ? FLUSH_SLICE_MS : (left < 0 ? 0 : (int)left);
-            /* Sends past linger.ms while it waits; in event mode it serves
-             * nothing, so the reports are served just below. */
-            rd_kafka_flush(c->rk, wait);
-        }
-        rdk_serve_queue(L, c, 0, SERVE_BATCH);
-        if ((c->pending_error != LUA_NOREF && !c->closing) || c->in_flight == 0 || left <= 0)
-            break;
+    flusher f;
+    int helper = 0;
+    if (c->in_flight > 0 && timeout_ms > 0) {
+        f.rk = c->rk;
+        f.deadline = deadline;
+        f.stop = 0;
+        helper = pthread_create(&f.thread, NULL, flusher_run, &f) == 0;
+    } else if (c->in_flight > 0) {
+        rd_kafka_flush(c->rk, 0); /* wakes the broker threads, waits for nothing */
     }
-    return (int)c->in_flight;
+    rdk_serve_queue(L, c, base, c->queue, 0, SERVE_BATCH);
+    while (c->in_flight > 0 && !rdk_failed(L, c, base)) {
+        long long left = deadline - rdk_now_ms();
+        if (left <= 0)
+            break;
+        if (!helper) /* no thread: flush in slices, serving in between */
+            rd_kafka_flush(c->rk, left > FLUSH_SLICE_MS ? FLUSH_SLICE_MS : (int)left);
+        rdk_serve_queue(L, c, base, c->queue, helper ? (int)left : 0, SERVE_BATCH);
+    }
+    if (helper) {
+        __atomic_store_n(&f.stop, 1, __ATOMIC_RELEASE);
+        pthread_join(f.thread, NULL);
+    }
+    return c->in_flight;
 }
 
 static int producer_flush(lua_State *L) {
     rdk_client *c = rdk_check_client(L, 1, RDK_PRODUCER_MT);
     int timeout_ms = rdk_check_timeout_ms(L, 2, CLOSE_TIMEOUT_MS);
-    int left;
-    check_not_busy(L, c, "flush");
-    left = flush_for(L, c, timeout_ms);
-    rdk_raise_pending(L, c);
-    lua_pushinteger(L, left);
+    int base = rdk_enter(L, c, 2, "flush");
+    long long left = flush_for(L, c, base, timeout_ms);
+    rdk_leave(L, c, base);
+    lua_pushinteger(L, (lua_Integer)left);
     return 1;
 }
 
-static void destroy(rdk_client *c) {
-    rd_kafka_queue_destroy(c->queue);
-    rd_kafka_destroy(c->rk);
+/* Destroys the handle on a thread of its own, waiting for that until
+ * deadline at most (the collector does not wait). */
+static void destroy(rdk_client *c, long long deadline) {
+    rdk_shutdown_begin(c->shutdown, c->rk, 0, NULL);
+    rdk_shutdown_finish(c->shutdown, deadline, &c->queue, 1);
+    c->shutdown = NULL;
     c->queue = NULL;
     c->rk = NULL;
+}
+
+/* A handle used in a process it was not created in: its threads live in
+ * the parent, so it is only forgotten here. */
+static int forget_in_child(lua_State *L, rdk_client *c) {
+    if (c->rk == NULL || c->pid == rdk_pid)
+        return 0;
+    c->rk = NULL;
+    c->queue = NULL;
+    rdk_shutdown_free(c->shutdown);
+    c->shutdown = NULL;
+    (void)L;
+    return 1;
 }
 
 /* p:close([timeout]): flushes for at most timeout seconds, reports every
  * message it could not deliver to on_delivery (as purged), then destroys
  * the handle. Returns the number of messages that were not delivered. */
 static int producer_close(lua_State *L) {
-    rdk_client *c = (rdk_client *)luaL_checkudata(L, 1, RDK_PRODUCER_MT);
-    int timeout_ms, left;
-    if (c->rk == NULL) {
+    rdk_client *c = rdk_check_closable(L, 1, RDK_PRODUCER_MT, "close");
+    int timeout_ms, base;
+    long long deadline, left;
+    if (c->rk == NULL || forget_in_child(L, c)) {
         lua_pushinteger(L, 0);
         return 1;
     }
     timeout_ms = rdk_check_timeout_ms(L, 2, CLOSE_TIMEOUT_MS);
-    check_not_busy(L, c, "close");
-    if (c->pid != getpid()) {
-        /* The threads behind this handle live in the parent: forget it here. */
-        c->rk = NULL;
-        rdk_client_release(L, c, 0);
-        lua_pushinteger(L, 0);
-        return 1;
-    }
+    deadline = rdk_now_ms() + timeout_ms;
+    base = rdk_enter(L, c, 2, "close");
     c->closing = 1;
-    left = flush_for(L, c, timeout_ms);
-    if (left > 0) {
+    c->close_failed = 0;
+    if (flush_for(L, c, base, timeout_ms) > 0) {
         /* Blocking purge: the reports of purged messages are queued when it returns. */
         rd_kafka_purge(c->rk, RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
-        flush_for(L, c, PURGE_REPORT_MS);
+        flush_for(L, c, base, PURGE_REPORT_MS);
         if (c->in_flight > 0)
             fprintf(stderr, "rdkafka: closing a producer with %lld messages neither delivered "
                             "nor reported\n", c->in_flight);
     }
-    destroy(c);
-    rdk_client_release(L, c, 0);
-    rdk_raise_pending(L, c);
-    lua_pushinteger(L, left);
+    /* Not delivered: the failed reports served while closing, and the unreported. */
+    left = c->close_failed + c->in_flight;
+    destroy(c, deadline);
+    rdk_leave(L, c, base);
+    lua_pushinteger(L, (lua_Integer)left);
     return 1;
 }
 
 /* The collector calls no Lua callbacks and never waits: what is still
  * queued is purged and said on stderr. */
 static int producer_gc(lua_State *L) {
-    rdk_client *c = (rdk_client *)luaL_checkudata(L, 1, RDK_PRODUCER_MT);
-    if (c->rk != NULL && c->pid == getpid()) {
-        long long left = c->in_flight;
-        if (left > 0) {
+    rdk_client *c = rdk_check_closable(L, 1, RDK_PRODUCER_MT, "close");
+    if (c->rk != NULL && !forget_in_child(L, c)) {
+        if (c->in_flight > 0) {
             rd_kafka_purge(c->rk, RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT |
                                       RD_KAFKA_PURGE_F_NON_BLOCKING);
             fprintf(stderr,
                     "rdkafka: a producer was garbage-collected with %lld undelivered "
                     "messages; call close() to flush and be told of each\n",
-                    left);
+                    c->in_flight);
         }
-        destroy(c);
+        destroy(c, 0);
     }
-    c->rk = NULL;
-    rdk_client_release(L, c, 1);
+    rdk_shutdown_free(c->shutdown); /* a handle whose creation failed */
+    c->shutdown = NULL;
     return 0;
 }
 

@@ -69,8 +69,14 @@ describe("producer", function()
   it("checks headers", function()
     assert.matches("field 'headers': table expected, got string",
       errmsg(function() p:produce { topic = "t", headers = "a=b" } end))
-    assert.matches("header name must be a string, got number",
+    assert.matches("header #1 must be a {name, value} table, got string",
       errmsg(function() p:produce { topic = "t", headers = { "a", "b" } } end))
+    assert.matches("header name must be a string, got number",
+      errmsg(function() p:produce { topic = "t", headers = { [5] = "b" } } end))
+    assert.matches("header name must be a string, got number",
+      errmsg(function() p:produce { topic = "t", headers = { { 1, "b" } } } end))
+    assert.matches("a list of {name, value} pairs mixed with other keys",
+      errmsg(function() p:produce { topic = "t", headers = { { "a", "b" }, c = "d" } } end))
     assert.matches("value of header 'a' must be a string or nil, got number",
       errmsg(function() p:produce { topic = "t", headers = { a = 1 } } end))
     assert.matches("value of header 'a' must be a string or nil, got table",

@@ -50,8 +50,11 @@ describe("consumer", function()
       errmsg(function() c:commit { topic = "t", partition = 0 } end))
   end)
 
-  it("has nothing to commit before it consumed anything", function()
-    assert.is_true(c:commit())
+  it("says there is nothing to commit before poll returned a message", function()
+    local ok, err = c:commit()
+    assert.is_nil(ok)
+    assert.are.equal("_NO_OFFSET", err.name)
+    assert.matches("nothing to commit", err.message)
   end)
 
   it("owns no partitions before it joined a group", function()

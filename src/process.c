@@ -1,0 +1,40 @@
+#define _GNU_SOURCE /* dladdr */
+/* The process: its pid, kept without a system call per method call, and the
+ * module's code, kept loaded while threads of its own may still run. */
+#include <dlfcn.h>
+#include <pthread.h>
+#include <time.h>
+#include <unistd.h>
+#include "private.h"
+
+pid_t rdk_pid;
+
+/* getpid() is a system call in this glibc: the fork check on every method
+ * call read it from here instead, and a child refreshes it. */
+static void after_fork_in_child(void) {
+    rdk_pid = getpid();
+    rdk_shutdown_after_fork();
+}
+
+static void init_once(void) {
+    Dl_info info;
+    rdk_pid = getpid();
+    pthread_atfork(NULL, NULL, after_fork_in_child);
+    /* Shutdown threads may outlive the Lua state that loaded this module
+     * (lua_close unloads C modules): keep the code they run mapped. The
+     * handle is never closed. */
+    if (dladdr((void *)&rdk_pid, &info) && info.dli_fname != NULL)
+        (void)dlopen(info.dli_fname, RTLD_NOW | RTLD_NOLOAD | RTLD_NODELETE);
+}
+
+void rdk_open_process(lua_State *L) {
+    static pthread_once_t once = PTHREAD_ONCE_INIT;
+    (void)L;
+    pthread_once(&once, init_once);
+}
+
+long long rdk_now_ms(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
