@@ -23,9 +23,10 @@ SRC = $(wildcard src/*.c)
 HDR = $(wildcard src/*.h)
 OUT = build/$(LUA)/rdkafka/core.so
 SPEC_FORK = build/$(LUA)/spec/fork.so
+SPEC_GETPID = build/$(LUA)/spec/getpid_count.so
 
 .PHONY: all deps demo test unit clean
-all: $(OUT) $(SPEC_FORK)
+all: $(OUT) $(SPEC_FORK) $(SPEC_GETPID)
 
 $(OUT): $(SRC) $(HDR)
 	@mkdir -p $(dir $@)
@@ -36,6 +37,11 @@ $(OUT): $(SRC) $(HDR)
 $(SPEC_FORK): spec/support/fork.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(WARN) -fPIC -shared -fvisibility=hidden $(LUA_INC) -o $@ $<
+
+# A test helper only: preloaded into a child, counts its getpid() calls.
+$(SPEC_GETPID): spec/support/getpid_count.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(WARN) -fPIC -shared -o $@ $<
 
 # LUA_PATH/LUA_CPATH for running against this tree without installing.
 ENV = LUA_PATH="lua/?.lua;lua/?/init.lua;;" LUA_CPATH="build/$(LUA)/?.so;;"

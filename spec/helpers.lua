@@ -1,5 +1,6 @@
 -- Shared by the specs: unique names, waiting with a deadline, the real broker.
 local rdkafka = require("rdkafka")
+local core = require("rdkafka.core")
 
 local helpers = {}
 
@@ -15,9 +16,9 @@ function helpers.unique(prefix)
   return ("%s-%d-%d-%d"):format(prefix, os.time(), math.random(1, 1e6), counter)
 end
 
--- os.time has 1 s resolution; a monotonic clock is not in plain Lua, and a
--- second of slack is fine for deadlines of several seconds.
-local function now() return os.time() end
+--- Seconds on a monotonic clock (plain Lua has none finer than a second).
+local now = core.monotonic
+helpers.now = now
 
 --- Calls fn until it returns a true value or `seconds` pass; returns its last result.
 function helpers.wait_until(seconds, fn)
@@ -69,6 +70,26 @@ end
 function helpers.offline_consumer(extra)
   return rdkafka.consumer(merged({ ["bootstrap.servers"] = "127.0.0.1:1", ["group.id"] = "g",
     ["log_level"] = 0 }, extra))
+end
+
+--- How many threads this process runs now (Linux: /proc/self/status).
+function helpers.threads()
+  local f = assert(io.open("/proc/self/status"))
+  local status = f:read("*a")
+  f:close()
+  return tonumber(status:match("Threads:%s*(%d+)"))
+end
+
+--- The command that runs this Lua runtime, with this process's module paths.
+function helpers.lua_command()
+  local bin = rawget(_G, "jit") and "luajit" or ("lua" .. _VERSION:match("%d+%.%d+"))
+  return ("LUA_PATH='%s' LUA_CPATH='%s' %s"):format(package.path, package.cpath, bin)
+end
+
+--- The directory of the compiled test helpers for this runtime.
+function helpers.support_dir()
+  local runtime = rawget(_G, "jit") and "luajit" or _VERSION:match("%d+%.%d+")
+  return "build/" .. runtime .. "/spec"
 end
 
 --- The real broker's bootstrap servers (from `scripts/kafka up`), or nil.

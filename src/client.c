@@ -299,6 +299,24 @@ int rdk_client_tostring(lua_State *L) {
     return 1;
 }
 
+/* core._test_fatal_error(handle, code, reason): librdkafka's own hook that
+ * makes a handle fail fatally; for specs only. */
+static int test_fatal_error(lua_State *L) {
+    rdk_client *c = (rdk_client *)luaL_testudata(L, 1, RDK_PRODUCER_MT);
+    if (c == NULL)
+        c = rdk_check_client(L, 1, RDK_CONSUMER_MT);
+    else
+        c = rdk_check_client(L, 1, RDK_PRODUCER_MT);
+    lua_pushinteger(L, rd_kafka_test_fatal_error(c->rk, (rd_kafka_resp_err_t)luaL_checkinteger(L, 2),
+                                                 luaL_checkstring(L, 3)));
+    return 1;
+}
+
+void rdk_open_client(lua_State *L) {
+    lua_pushcfunction(L, test_fatal_error);
+    lua_setfield(L, -2, "_test_fatal_error");
+}
+
 static void push_upvalues(lua_State *L) {
     lua_pushcfunction(L, traceback);
     lua_pushcfunction(L, serve_event_protected);

@@ -8,8 +8,9 @@
 #endif
 
 RDK_EXPORT int luaopen_rdkafka_core(lua_State *L) {
-    rdk_open_process(L);
     lua_newtable(L);
+    rdk_open_process(L);
+    rdk_open_client(L);
     rdk_open_error(L);
     rdk_open_producer(L);
     rdk_open_consumer(L);

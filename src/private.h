@@ -77,6 +77,7 @@ void rdk_error_of_event(rd_kafka_t *rk, rd_kafka_event_t *ev, rd_kafka_resp_err_
                         const char **message, char *buf, size_t size);
 void rdk_leave(lua_State *L, rdk_client *c, int base);
 int rdk_client_tostring(lua_State *L);
+void rdk_open_client(lua_State *L);
 void rdk_new_class(lua_State *L, const char *mt, const luaL_Reg *methods, const luaL_Reg *metamethods);
 
 /* shutdown.c: destroying a handle on a thread of its own, waited for at most a deadline. */

@@ -27,10 +27,20 @@ static void init_once(void) {
         (void)dlopen(info.dli_fname, RTLD_NOW | RTLD_NOLOAD | RTLD_NODELETE);
 }
 
+/* core.monotonic(): seconds on a clock that only moves forward, for
+ * deadlines (plain Lua has no clock finer than a second). */
+static int monotonic(lua_State *L) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    lua_pushnumber(L, (lua_Number)ts.tv_sec + (lua_Number)ts.tv_nsec / 1e9);
+    return 1;
+}
+
 void rdk_open_process(lua_State *L) {
     static pthread_once_t once = PTHREAD_ONCE_INIT;
-    (void)L;
     pthread_once(&once, init_once);
+    lua_pushcfunction(L, monotonic);
+    lua_setfield(L, -2, "monotonic");
 }
 
 long long rdk_now_ms(void) {
