@@ -24,9 +24,10 @@ HDR = $(wildcard src/*.h)
 OUT = build/$(LUA)/rdkafka/core.so
 SPEC_FORK = build/$(LUA)/spec/fork.so
 SPEC_GETPID = build/$(LUA)/spec/getpid_count.so
+SPEC_NO_THREADS = build/$(LUA)/spec/no_threads.so
 
 .PHONY: all deps demo test unit clean
-all: $(OUT) $(SPEC_FORK) $(SPEC_GETPID)
+all: $(OUT) $(SPEC_FORK) $(SPEC_GETPID) $(SPEC_NO_THREADS)
 
 $(OUT): $(SRC) $(HDR)
 	@mkdir -p $(dir $@)
@@ -42,6 +43,11 @@ $(SPEC_FORK): spec/support/fork.c
 $(SPEC_GETPID): spec/support/getpid_count.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(WARN) -fPIC -shared -o $@ $<
+
+# A test helper only: preloaded into a child, makes the module's threads fail to start.
+$(SPEC_NO_THREADS): spec/support/no_threads.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(WARN) -fPIC -shared -o $@ $< -ldl
 
 # LUA_PATH/LUA_CPATH for running against this tree without installing.
 ENV = LUA_PATH="lua/?.lua;lua/?/init.lua;;" LUA_CPATH="build/$(LUA)/?.so;;"

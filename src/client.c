@@ -93,7 +93,7 @@ static void keep_first(lua_State *L, int slot) {
 }
 
 /* Stack of serve_event_protected: the arguments, then the event's first error. */
-enum { SE_CLIENT = 1, SE_ENV, SE_EVENT, SE_TRACEBACK, SE_ERROR };
+enum { SE_CLIENT = 1, SE_ENV, SE_TRACEBACK, SE_ERROR };
 
 /* Calls callback `which` with the nargs values on top of the stack in a
  * protected call; its error is kept and serving goes on. */
@@ -172,11 +172,12 @@ static void serve_error(lua_State *L, rdk_client *c, rd_kafka_event_t *ev) {
     }
 }
 
-/* (client, callbacks, event, traceback): serves one event to the callbacks;
- * raises the first error one of them raised, after serving the whole event. */
+/* (handle, callbacks, traceback): serves the event in c->event to the
+ * callbacks; raises the first error one of them raised, after serving the
+ * whole event. */
 static int serve_event_protected(lua_State *L) {
     rdk_client *c = (rdk_client *)lua_touserdata(L, SE_CLIENT);
-    rd_kafka_event_t *ev = (rd_kafka_event_t *)lua_touserdata(L, SE_EVENT);
+    rd_kafka_event_t *ev = c->event;
     const char *fac, *text;
     int level;
     lua_settop(L, SE_TRACEBACK);
@@ -213,32 +214,42 @@ static int serve_event_protected(lua_State *L) {
     return 0;
 }
 
-/* Serves one event and destroys it. When serving fails half-way through a
- * batch of delivery reports (out of memory), the rest of the batch is served
- * by trying again from where it stopped. */
+/* Serves one event and destroys it. The handle is at index 1 of every
+ * method. When serving fails half-way through a batch of delivery reports
+ * (out of memory), the rest of the batch is served by trying again from
+ * where it stopped. */
 void rdk_serve_event(lua_State *L, rdk_client *c, int base, rd_kafka_event_t *ev) {
+    c->event = ev;
     for (;;) {
         long long seen = c->reports_seen;
         c->event_done = 0;
         lua_pushvalue(L, rdk_upvalue(RDK_UP_SERVE_EVENT));
-        lua_pushlightuserdata(L, c);
+        lua_pushvalue(L, 1);
         lua_pushvalue(L, base);
-        lua_pushlightuserdata(L, ev);
         lua_pushvalue(L, rdk_upvalue(RDK_UP_TRACEBACK));
-        if (lua_pcall(L, 4, 0, 0) == 0)
+        if (lua_pcall(L, 3, 0, 0) == 0)
             break;
         keep_first(L, base + 1);
         if (c->event_done || rd_kafka_event_type(ev) != RD_KAFKA_EVENT_DR)
             break;
         if (c->reports_seen == seen) {
-            /* No progress at all: count what is left, so pending() stays true. */
-            while (rd_kafka_event_message_next(ev) != NULL) {
+            /* No progress at all: count what is left, so pending() is right
+             * and close() counts the failures, and say so. */
+            const rd_kafka_message_t *rkm;
+            long long lost = 0;
+            while ((rkm = rd_kafka_event_message_next(ev)) != NULL) {
                 c->in_flight--;
                 c->reports_seen++;
+                lost++;
+                if (rkm->err && c->closing)
+                    c->close_failed++;
             }
+            fprintf(stderr, "rdkafka: %lld delivery reports could not be served (out of memory)\n",
+                    lost);
             break;
         }
     }
+    c->event = NULL;
     rd_kafka_event_destroy(ev);
 }
 
@@ -252,14 +263,15 @@ int rdk_failed(lua_State *L, rdk_client *c, int base) {
 }
 
 /* Waits up to timeout_ms for a first event on queue, then serves what is
- * ready, at most max_events; returns how many it served. */
+ * ready, at most max_events, and none once stop_at (ms on rdk_now_ms's
+ * clock, 0 for no such bound) has passed; returns how many it served. */
 int rdk_serve_queue(lua_State *L, rdk_client *c, int base, rd_kafka_queue_t *queue,
-                    int timeout_ms, int max_events) {
+                    int timeout_ms, int max_events, long long stop_at) {
     int n = 0;
     rd_kafka_event_t *ev = rd_kafka_queue_poll(queue, timeout_ms);
     while (ev != NULL) {
         rdk_serve_event(L, c, base, ev);
-        if (++n >= max_events || rdk_failed(L, c, base))
+        if (++n >= max_events || rdk_failed(L, c, base) || (stop_at && rdk_now_ms() >= stop_at))
             break;
         ev = rd_kafka_queue_poll(queue, 0);
     }

@@ -1,5 +1,6 @@
 /* rdkafka.Consumer: subscribe, poll, commit, close (a group consumer). */
 #include <limits.h>
+#include <stdio.h>
 #include <string.h>
 #include "private.h"
 
@@ -128,16 +129,17 @@ static int consumer_poll(lua_State *L) {
             break;
         type = rd_kafka_event_type(ev);
         if (type == RD_KAFKA_EVENT_FETCH) {
-            const rd_kafka_message_t *rkm = rd_kafka_event_message_next(ev);
             int status = 0;
-            if (rkm != NULL) {
+            c->message = rd_kafka_event_message_next(ev);
+            if (c->message != NULL) {
                 lua_pushvalue(L, rdk_upvalue(RDK_UP_PUSH_MESSAGE));
-                lua_pushlightuserdata(L, (void *)rkm);
+                lua_pushvalue(L, 1);
                 status = lua_pcall(L, 1, LUA_MULTRET, 0);
             }
             rd_kafka_event_destroy(ev);
-            if (rkm == NULL)
+            if (c->message == NULL)
                 continue;
+            c->message = NULL;
             if (status != 0)
                 rdk_keep_error(L, base);
             else
@@ -147,16 +149,17 @@ static int consumer_poll(lua_State *L) {
         if (type == RD_KAFKA_EVENT_ERROR) {
             /* Errors about a partition come in stream order, from poll;
              * other errors too, unless on_error takes them. */
-            rd_kafka_topic_partition_t *tp = rd_kafka_event_topic_partition(ev);
-            if (tp != NULL || !RDK_HAS(c, RDK_ON_ERROR)) {
+            c->partition = rd_kafka_event_topic_partition(ev);
+            if (c->partition != NULL || !RDK_HAS(c, RDK_ON_ERROR)) {
                 int status;
+                c->event = ev;
                 lua_pushvalue(L, rdk_upvalue(RDK_UP_PUSH_ERROR));
-                lua_pushlightuserdata(L, c);
-                lua_pushlightuserdata(L, ev);
-                lua_pushlightuserdata(L, tp);
-                status = lua_pcall(L, 3, 2, 0);
-                if (tp != NULL)
-                    rd_kafka_topic_partition_destroy(tp);
+                lua_pushvalue(L, 1);
+                status = lua_pcall(L, 1, 2, 0);
+                if (c->partition != NULL)
+                    rd_kafka_topic_partition_destroy(c->partition);
+                c->partition = NULL;
+                c->event = NULL;
                 rd_kafka_event_destroy(ev);
                 if (status != 0)
                     rdk_keep_error(L, base);
@@ -274,7 +277,9 @@ static int consumer_close(lua_State *L) {
     rd_kafka_queue_t *own, *main_queue, *queues[2];
     rd_kafka_resp_err_t close_err = RD_KAFKA_RESP_ERR_NO_ERROR;
     long long deadline;
-    int timeout_ms, base, destroyed;
+    rd_kafka_event_t *ev;
+    int timeout_ms, base, destroyed, thread_err;
+    size_t backlog, unserved = 0;
     if (c->rk == NULL || c->pid != rdk_pid) {
         /* Closed, or created in another process: its threads live there. */
         if (c->rk != NULL) {
@@ -289,8 +294,14 @@ static int consumer_close(lua_State *L) {
     timeout_ms = rdk_check_timeout_ms(L, 2, CLOSE_TIMEOUT_MS);
     deadline = rdk_now_ms() + timeout_ms;
     base = rdk_enter(L, c, 2, "close");
+    if ((thread_err = rdk_shutdown_prepare(c->shutdown)) != 0) {
+        rdk_leave(L, c, base);
+        return rdk_return_error(L, RD_KAFKA_RESP_ERR__FAIL,
+                                lua_pushfstring(L, "could not start a thread to close the consumer "
+                                                   "(error %d): it is still open", thread_err));
+    }
     c->closing = 1;
-    /* While librdkafka closes the consumer on another thread it serves the
+    /* While librdkafka closes the consumer on that thread it serves the
      * consumer queue itself: errors and logs come to a queue of close's own
      * instead, served here. What the consumer queue holds now is served
      * first (a message there was never returned, so it is not committed). */
@@ -298,15 +309,28 @@ static int consumer_close(lua_State *L) {
     main_queue = rd_kafka_queue_get_main(c->rk);
     rd_kafka_queue_forward(main_queue, own);
     rd_kafka_queue_destroy(main_queue);
-    rdk_serve_queue(L, c, base, c->queue, 0, INT_MAX);
-    rdk_shutdown_begin(c->shutdown, c->rk, RDK_SHUTDOWN_CONSUMER_CLOSE, own);
-    while (!rdk_shutdown_closed(c->shutdown, &close_err)) {
-        long long left = deadline - rdk_now_ms();
-        if (left <= 0)
-            break;
-        rdk_serve_queue(L, c, base, own, (int)left, INT_MAX); /* woken when closed */
+    backlog = rd_kafka_queue_length(c->queue);
+    if (backlog > 0)
+        backlog -= (size_t)rdk_serve_queue(L, c, base, c->queue, 0, (int)backlog, deadline);
+    /* Past the deadline, the rest is dropped here: librdkafka would serve it
+     * on its thread, logs to stderr in its own format. */
+    while (backlog-- > 0 && (ev = rd_kafka_queue_poll(c->queue, 0)) != NULL) {
+        rd_kafka_event_destroy(ev);
+        unserved++;
     }
-    rdk_serve_queue(L, c, base, own, 0, INT_MAX);
+    rdk_shutdown_begin(c->shutdown, c->rk, RDK_SHUTDOWN_CONSUMER_CLOSE, own);
+    for (;;) {
+        long long left = deadline - rdk_now_ms();
+        if (left <= 0 || rdk_shutdown_closed(c->shutdown, &close_err))
+            break;
+        rdk_serve_queue(L, c, base, own, (int)left, INT_MAX, deadline); /* woken when closed */
+    }
+    if (rdk_now_ms() < deadline)
+        rdk_serve_queue(L, c, base, own, 0, INT_MAX, deadline);
+    unserved += rd_kafka_queue_length(own);
+    if (unserved > 0)
+        fprintf(stderr, "rdkafka: closing a consumer: %d events (logs, errors) were not served "
+                        "within the timeout\n", (int)unserved);
     queues[0] = own;
     queues[1] = c->queue;
     destroyed = rdk_shutdown_finish(c->shutdown, deadline, queues, 2);
@@ -335,6 +359,8 @@ static int consumer_close_scope(lua_State *L) {
 static int consumer_gc(lua_State *L) {
     rdk_client *c = rdk_check_closable(L, 1, RDK_CONSUMER_MT, "close");
     if (c->rk != NULL && c->pid == rdk_pid) {
+        if (rdk_shutdown_prepare(c->shutdown) != 0)
+            fprintf(stderr, "rdkafka: no thread for a collected consumer: destroying it here\n");
         rdk_shutdown_begin(c->shutdown, c->rk, RD_KAFKA_DESTROY_F_NO_CONSUMER_CLOSE, NULL);
         rdk_shutdown_finish(c->shutdown, 0, &c->queue, 1);
         c->shutdown = NULL;

@@ -144,10 +144,11 @@ rd_kafka_headers_t *rdk_headers_from_table(lua_State *L, int idx, int argn) {
     return hdrs;
 }
 
-/* (light message): the message table, or nil and an error for a message
- * that carries one (librdkafka 2.0.2 sends those as error events). */
+/* (handle): the table of the message in c->message, or nil and an error
+ * for a message that carries one (librdkafka 2.0.2 sends those as error
+ * events). */
 int rdk_push_message_protected(lua_State *L) {
-    const rd_kafka_message_t *rkm = (const rd_kafka_message_t *)lua_touserdata(L, 1);
+    const rd_kafka_message_t *rkm = ((rdk_client *)lua_touserdata(L, 1))->message;
     if (rkm->err) {
         lua_pushnil(L);
         rdk_push_error(L, rkm->err, rd_kafka_message_errstr(rkm), 0);
@@ -159,12 +160,12 @@ int rdk_push_message_protected(lua_State *L) {
     return 1;
 }
 
-/* (light client, light event, light topic-partition or nil): nil and the
- * event's error, naming the partition when there is one. */
+/* (handle): nil and the error of the event in c->event, naming the
+ * partition (c->partition) when there is one. */
 int rdk_push_error_protected(lua_State *L) {
     rdk_client *c = (rdk_client *)lua_touserdata(L, 1);
-    rd_kafka_event_t *ev = (rd_kafka_event_t *)lua_touserdata(L, 2);
-    rd_kafka_topic_partition_t *tp = (rd_kafka_topic_partition_t *)lua_touserdata(L, 3);
+    rd_kafka_event_t *ev = c->event;
+    rd_kafka_topic_partition_t *tp = c->partition;
     rd_kafka_resp_err_t code;
     const char *message;
     char buf[512];

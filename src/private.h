@@ -39,6 +39,11 @@ typedef struct rdk_client {
     long long reports_seen;  /* delivery reports taken from events (producer) */
     long long close_failed;  /* reports with an error served while closing */
     struct rdk_shutdown *shutdown; /* allocated with the handle, used once to destroy it */
+    /* What a protected call works on: passed here, not as light userdata
+     * (pushing one can raise on LuaJIT). */
+    rd_kafka_event_t *event;
+    const rd_kafka_message_t *message;
+    rd_kafka_topic_partition_t *partition;
 } rdk_client;
 
 /* error.c */
@@ -69,7 +74,7 @@ rdk_client *rdk_check_closable(lua_State *L, int idx, const char *mt, const char
 int rdk_check_timeout_ms(lua_State *L, int idx, int default_ms);
 int rdk_enter(lua_State *L, rdk_client *c, int nargs, const char *what);
 int rdk_serve_queue(lua_State *L, rdk_client *c, int base, rd_kafka_queue_t *queue,
-                    int timeout_ms, int max_events);
+                    int timeout_ms, int max_events, long long stop_at);
 void rdk_serve_event(lua_State *L, rdk_client *c, int base, rd_kafka_event_t *ev);
 int rdk_failed(lua_State *L, rdk_client *c, int base);
 void rdk_keep_error(lua_State *L, int base);
@@ -84,6 +89,7 @@ void rdk_new_class(lua_State *L, const char *mt, const luaL_Reg *methods, const 
 #define RDK_SHUTDOWN_CONSUMER_CLOSE 0x10000
 rdk_shutdown *rdk_shutdown_new(void);
 void rdk_shutdown_free(rdk_shutdown *s);
+int rdk_shutdown_prepare(rdk_shutdown *s);
 void rdk_shutdown_begin(rdk_shutdown *s, rd_kafka_t *rk, int flags, rd_kafka_queue_t *wake);
 int rdk_shutdown_closed(rdk_shutdown *s, rd_kafka_resp_err_t *err);
 int rdk_shutdown_finish(rdk_shutdown *s, long long deadline_ms, rd_kafka_queue_t **queues, int n);
@@ -91,8 +97,8 @@ void rdk_shutdown_after_fork(void);
 
 /* message.c */
 void rdk_push_message(lua_State *L, const rd_kafka_message_t *rkm);
-int rdk_push_message_protected(lua_State *L); /* (light message) -> msg | nil, err */
-int rdk_push_error_protected(lua_State *L);   /* (light event, light topic-partition) -> nil, err */
+int rdk_push_message_protected(lua_State *L); /* (handle) -> msg | nil, err, of c->message */
+int rdk_push_error_protected(lua_State *L);   /* (handle) -> nil, err, of c->event, c->partition */
 void rdk_set_position(lua_State *L, const char *topic, int32_t partition, int64_t offset);
 rd_kafka_headers_t *rdk_headers_from_table(lua_State *L, int idx, int argn);
 

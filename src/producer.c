@@ -193,7 +193,7 @@ static int producer_poll(lua_State *L) {
     rdk_client *c = rdk_check_client(L, 1, RDK_PRODUCER_MT);
     int timeout_ms = rdk_check_timeout_ms(L, 2, 0);
     int base = rdk_enter(L, c, 2, "poll");
-    int n = rdk_serve_queue(L, c, base, c->queue, timeout_ms, SERVE_BATCH);
+    int n = rdk_serve_queue(L, c, base, c->queue, timeout_ms, SERVE_BATCH, 0);
     rdk_leave(L, c, base);
     lua_pushinteger(L, n);
     return 1;
@@ -210,6 +210,9 @@ typedef struct flusher {
     int stop;
     pthread_t thread;
 } flusher;
+
+/* The helper runs rd_kafka_flush only. */
+#define FLUSHER_STACK_SIZE (256 * 1024)
 
 static void *flusher_run(void *arg) {
     flusher *f = (flusher *)arg;
@@ -232,21 +235,24 @@ static long long flush_for(lua_State *L, rdk_client *c, int base, int timeout_ms
     flusher f;
     int helper = 0;
     if (c->in_flight > 0 && timeout_ms > 0) {
+        pthread_attr_t attr;
         f.rk = c->rk;
         f.deadline = deadline;
         f.stop = 0;
-        helper = pthread_create(&f.thread, NULL, flusher_run, &f) == 0;
-    } else if (c->in_flight > 0) {
-        rd_kafka_flush(c->rk, 0); /* wakes the broker threads, waits for nothing */
+        if (pthread_attr_init(&attr) == 0) {
+            pthread_attr_setstacksize(&attr, FLUSHER_STACK_SIZE);
+            helper = pthread_create(&f.thread, &attr, flusher_run, &f) == 0;
+            pthread_attr_destroy(&attr);
+        }
     }
-    rdk_serve_queue(L, c, base, c->queue, 0, SERVE_BATCH);
+    rdk_serve_queue(L, c, base, c->queue, 0, SERVE_BATCH, 0); /* what is ready, as poll(0) */
     while (c->in_flight > 0 && !rdk_failed(L, c, base)) {
         long long left = deadline - rdk_now_ms();
         if (left <= 0)
             break;
         if (!helper) /* no thread: flush in slices, serving in between */
             rd_kafka_flush(c->rk, left > FLUSH_SLICE_MS ? FLUSH_SLICE_MS : (int)left);
-        rdk_serve_queue(L, c, base, c->queue, helper ? (int)left : 0, SERVE_BATCH);
+        rdk_serve_queue(L, c, base, c->queue, helper ? (int)left : 0, SERVE_BATCH, deadline);
     }
     if (helper) {
         __atomic_store_n(&f.stop, 1, __ATOMIC_RELEASE);
@@ -265,8 +271,8 @@ static int producer_flush(lua_State *L) {
     return 1;
 }
 
-/* Destroys the handle on a thread of its own, waiting for that until
- * deadline at most (the collector does not wait). */
+/* Destroys the handle on the thread rdk_shutdown_prepare started, waiting
+ * for that until deadline at most. */
 static void destroy(rdk_client *c, long long deadline) {
     rdk_shutdown_begin(c->shutdown, c->rk, 0, NULL);
     rdk_shutdown_finish(c->shutdown, deadline, &c->queue, 1);
@@ -293,7 +299,7 @@ static int forget_in_child(lua_State *L, rdk_client *c) {
  * the handle. Returns the number of messages that were not delivered. */
 static int producer_close(lua_State *L) {
     rdk_client *c = rdk_check_closable(L, 1, RDK_PRODUCER_MT, "close");
-    int timeout_ms, base;
+    int timeout_ms, base, thread_err;
     long long deadline, left;
     if (c->rk == NULL || forget_in_child(L, c)) {
         lua_pushinteger(L, 0);
@@ -302,6 +308,12 @@ static int producer_close(lua_State *L) {
     timeout_ms = rdk_check_timeout_ms(L, 2, CLOSE_TIMEOUT_MS);
     deadline = rdk_now_ms() + timeout_ms;
     base = rdk_enter(L, c, 2, "close");
+    if ((thread_err = rdk_shutdown_prepare(c->shutdown)) != 0) {
+        rdk_leave(L, c, base);
+        return rdk_return_error(L, RD_KAFKA_RESP_ERR__FAIL,
+                                lua_pushfstring(L, "could not start a thread to close the producer "
+                                                   "(error %d): it is still open", thread_err));
+    }
     c->closing = 1;
     c->close_failed = 0;
     if (flush_for(L, c, base, timeout_ms) > 0) {
@@ -333,6 +345,8 @@ static int producer_gc(lua_State *L) {
                     "messages; call close() to flush and be told of each\n",
                     c->in_flight);
         }
+        if (rdk_shutdown_prepare(c->shutdown) != 0)
+            fprintf(stderr, "rdkafka: no thread for a collected producer: destroying it here\n");
         destroy(c, 0);
     }
     rdk_shutdown_free(c->shutdown); /* a handle whose creation failed */

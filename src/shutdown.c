@@ -5,8 +5,11 @@
  * runs on a thread of its own; the caller waits for it at most until its
  * deadline, and past that the thread finishes alone.
  *
- * The caller keeps serving its queues while the thread closes the consumer,
- * then destroys its queue handles and lets the thread destroy the handle
+ * The thread is started first (rdk_shutdown_prepare), before the handle is
+ * touched, so that a close that cannot get a thread fails and leaves the
+ * handle as it was. rdk_shutdown_begin then hands it the work. The caller
+ * keeps serving its queues while the thread closes the consumer, then
+ * destroys its queue handles and lets the thread destroy the handle
  * (librdkafka wants queues gone before rd_kafka_destroy). */
 #include <errno.h>
 #include <pthread.h>
@@ -17,37 +20,42 @@
 /* At exit, how long to wait for shutdowns still running: librdkafka threads
  * must not run while the process tears its libraries down. */
 #define EXIT_WAIT_MS 5000
+/* The thread runs librdkafka's close and destroy only. */
+#define STACK_SIZE (1024 * 1024)
 
 struct rdk_shutdown {
     pthread_mutex_t lock;
-    pthread_cond_t cond;
+    pthread_cond_t cond;    /* waits on CLOCK_MONOTONIC */
     rd_kafka_t *rk;
     int flags;
     rd_kafka_queue_t *wake; /* yielded once the consumer is closed; NULL when nobody waits */
+    int thread;             /* a thread was started and waits for the work */
+    int started;            /* the thread has its work */
     int closed;             /* rd_kafka_consumer_close() returned (or was not asked for) */
     int released;           /* the caller destroyed its queues: rk may go */
     int done;               /* rk destroyed */
     int refs;               /* the thread and the caller */
-    int in_place;           /* no thread could be started: the caller does the work */
     rd_kafka_resp_err_t close_err;
 };
 
 static pthread_mutex_t running_lock = PTHREAD_MUTEX_INITIALIZER;
-static pthread_cond_t running_cond = PTHREAD_COND_INITIALIZER;
-static int running;
+static pthread_cond_t running_cond;
+static int running; /* shutdown threads alive */
 
+static void init_cond(pthread_cond_t *cond) {
+    pthread_condattr_t attr;
+    pthread_condattr_init(&attr);
+    pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+    pthread_cond_init(cond, &attr);
+    pthread_condattr_destroy(&attr);
+}
+
+/* An absolute CLOCK_MONOTONIC time for pthread_cond_timedwait. */
 static void deadline_timespec(long long deadline_ms, struct timespec *ts) {
-    struct timespec now;
-    long long left = deadline_ms - rdk_now_ms();
-    clock_gettime(CLOCK_REALTIME, &now);
-    if (left < 0)
-        left = 0;
-    ts->tv_sec = now.tv_sec + (time_t)(left / 1000);
-    ts->tv_nsec = now.tv_nsec + (long)(left % 1000) * 1000000L;
-    if (ts->tv_nsec >= 1000000000L) {
-        ts->tv_sec++;
-        ts->tv_nsec -= 1000000000L;
-    }
+    if (deadline_ms < 0)
+        deadline_ms = 0;
+    ts->tv_sec = (time_t)(deadline_ms / 1000);
+    ts->tv_nsec = (long)(deadline_ms % 1000) * 1000000L;
 }
 
 static void wait_for_running_at_exit(void) {
@@ -60,14 +68,17 @@ static void wait_for_running_at_exit(void) {
     pthread_mutex_unlock(&running_lock);
 }
 
-/* Registered at the first shutdown rather than at load, so that it runs
- * before the exit handlers of libraries librdkafka initialised (OpenSSL). */
-static void register_exit_wait(void) { atexit(wait_for_running_at_exit); }
+/* At the first shutdown rather than at load, so that it runs before the exit
+ * handlers of libraries librdkafka initialised by then (OpenSSL). */
+static void init_once(void) {
+    init_cond(&running_cond);
+    atexit(wait_for_running_at_exit);
+}
 
 void rdk_shutdown_after_fork(void) {
     /* The parent's shutdown threads do not exist in the child. */
     pthread_mutex_init(&running_lock, NULL);
-    pthread_cond_init(&running_cond, NULL);
+    init_cond(&running_cond);
     running = 0;
 }
 
@@ -83,9 +94,32 @@ static void unref(rdk_shutdown *s) {
     }
 }
 
+/* Allocated with the handle, so that closing it never fails for memory. */
+rdk_shutdown *rdk_shutdown_new(void) {
+    rdk_shutdown *s = (rdk_shutdown *)calloc(1, sizeof *s);
+    if (s != NULL) {
+        pthread_mutex_init(&s->lock, NULL);
+        init_cond(&s->cond);
+        s->refs = 1;
+    }
+    return s;
+}
+
+/* For a handle that is never shut down here (used after fork, or whose
+ * creation failed). Only before rdk_shutdown_prepare. */
+void rdk_shutdown_free(rdk_shutdown *s) {
+    if (s != NULL)
+        unref(s);
+}
+
 static void *shutdown_thread(void *arg) {
     rdk_shutdown *s = (rdk_shutdown *)arg;
     rd_kafka_resp_err_t err = RD_KAFKA_RESP_ERR_NO_ERROR;
+    pthread_mutex_lock(&s->lock);
+    while (!s->started)
+        pthread_cond_wait(&s->cond, &s->lock);
+    pthread_mutex_unlock(&s->lock);
+
     if (s->flags & RDK_SHUTDOWN_CONSUMER_CLOSE)
         err = rd_kafka_consumer_close(s->rk);
     pthread_mutex_lock(&s->lock);
@@ -112,48 +146,51 @@ static void *shutdown_thread(void *arg) {
     return NULL;
 }
 
-/* Allocated with the handle, so that closing it never fails for memory. */
-rdk_shutdown *rdk_shutdown_new(void) {
-    rdk_shutdown *s = (rdk_shutdown *)calloc(1, sizeof *s);
-    if (s != NULL) {
-        pthread_mutex_init(&s->lock, NULL);
-        pthread_cond_init(&s->cond, NULL);
-        s->refs = 1;
-    }
-    return s;
-}
-
-/* For a handle that is never shut down here (used after fork). */
-void rdk_shutdown_free(rdk_shutdown *s) {
-    if (s != NULL)
-        unref(s);
-}
-
-/* Starts shutting rk down: rd_kafka_consumer_close() first when flags has
- * RDK_SHUTDOWN_CONSUMER_CLOSE (wake is then yielded when it returns), then,
- * once rdk_shutdown_finish is called, rd_kafka_destroy_flags(rk, flags).
- * Without a thread (none could be created) the work is done in place. */
-void rdk_shutdown_begin(rdk_shutdown *s, rd_kafka_t *rk, int flags, rd_kafka_queue_t *wake) {
+/* Starts the thread that will shut the handle down; it waits for
+ * rdk_shutdown_begin. Returns 0, or the error of pthread_create (nothing
+ * else changed then). */
+int rdk_shutdown_prepare(rdk_shutdown *s) {
     static pthread_once_t once = PTHREAD_ONCE_INIT;
     pthread_attr_t attr;
     pthread_t thread;
-    int started = 0;
-    pthread_once(&once, register_exit_wait);
-    s->rk = rk;
-    s->flags = flags;
-    s->wake = wake;
+    int err;
+    pthread_once(&once, init_once);
+    if ((err = pthread_attr_init(&attr)) != 0)
+        return err;
+    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+    pthread_attr_setstacksize(&attr, STACK_SIZE);
     s->refs = 2;
     pthread_mutex_lock(&running_lock);
     running++;
     pthread_mutex_unlock(&running_lock);
-    if (pthread_attr_init(&attr) == 0) {
-        pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-        started = pthread_create(&thread, &attr, shutdown_thread, s) == 0;
-        pthread_attr_destroy(&attr);
-    }
-    if (!started) {
-        s->in_place = 1;
+    err = pthread_create(&thread, &attr, shutdown_thread, s);
+    pthread_attr_destroy(&attr);
+    if (err != 0) {
         s->refs = 1;
+        pthread_mutex_lock(&running_lock);
+        running--;
+        pthread_cond_broadcast(&running_cond);
+        pthread_mutex_unlock(&running_lock);
+        return err;
+    }
+    s->thread = 1;
+    return 0;
+}
+
+/* Hands rk to the thread: rd_kafka_consumer_close() first when flags has
+ * RDK_SHUTDOWN_CONSUMER_CLOSE (wake is then yielded when it returns), then,
+ * once rdk_shutdown_finish is called, rd_kafka_destroy_flags(rk, flags).
+ * Without a prepared thread the work is done in place, unbounded: only the
+ * collector does that, when no thread could be started. */
+void rdk_shutdown_begin(rdk_shutdown *s, rd_kafka_t *rk, int flags, rd_kafka_queue_t *wake) {
+    pthread_mutex_lock(&s->lock);
+    s->rk = rk;
+    s->flags = flags;
+    s->wake = wake;
+    s->started = 1;
+    pthread_cond_broadcast(&s->cond);
+    pthread_mutex_unlock(&s->lock);
+    if (!s->thread) {
         if (flags & RDK_SHUTDOWN_CONSUMER_CLOSE)
             s->close_err = rd_kafka_consumer_close(rk);
         s->closed = 1;
@@ -183,12 +220,9 @@ int rdk_shutdown_finish(rdk_shutdown *s, long long deadline_ms, rd_kafka_queue_t
     for (i = 0; i < n; i++)
         if (queues[i] != NULL)
             rd_kafka_queue_destroy(queues[i]);
-    if (s->in_place) {
+    if (!s->thread) {
         rd_kafka_destroy_flags(s->rk, s->flags & ~RDK_SHUTDOWN_CONSUMER_CLOSE);
         unref(s);
-        pthread_mutex_lock(&running_lock);
-        running--;
-        pthread_mutex_unlock(&running_lock);
         return 1;
     }
     deadline_timespec(deadline_ms, &ts);

@@ -69,6 +69,28 @@ describe("a consumer's close", function()
     mc:close()
   end)
 
+  it("stops serving callbacks at its timeout, however many librdkafka sends", function()
+    local closing, lines = false, 0
+    local mc, c, msg = consumer_with_message { debug = "all", on_log = function()
+      if closing then
+        lines = lines + 1
+        local t0 = now()
+        repeat until now() - t0 >= 0.005 -- a slow handler
+      end
+    end }
+    mc:broker_down(1)
+    assert.is_nil(c:commit(msg, 0.5))
+    closing = true
+    local t0 = now()
+    local ok, err = c:close(1)
+    local took = now() - t0
+    assert.is_true(took < 2.5, ("close(1) took %.1f s serving %d log lines"):format(took, lines))
+    assert.is_nil(ok)
+    assert.are.equal("_TIMED_OUT", err.name)
+    mc:broker_up(1)
+    mc:close()
+  end)
+
   it("leaves the group cleanly and says so when it had the time", function()
     local mc, c = consumer_with_message()
     assert.is_true(c:close(10))
@@ -90,6 +112,33 @@ describe("a consumer's close", function()
     assert.is_true(lines > 10, ("only %d log lines served during close"):format(lines))
     assert.are.equal("rdkafka.Consumer (closed)", tostring(c))
     mc:close()
+  end)
+end)
+
+describe("a close that cannot start its thread", function()
+  it("fails and leaves the handle open; the collector then destroys it in place", function()
+    local script = [[
+      local rdkafka = require("rdkafka")
+      local c = rdkafka.consumer { ["bootstrap.servers"] = "127.0.0.1:1", ["group.id"] = "g", ["log_level"] = 0 }
+      local p = rdkafka.producer { ["bootstrap.servers"] = "127.0.0.1:1", ["log_level"] = 0 }
+      local ok1, e1 = c:close(1)
+      local ok2, e2 = p:close(1)
+      print(tostring(ok1), e1 and e1.name, e1 and e1.message, tostring(c))
+      print(tostring(ok2), e2 and e2.name, e2 and e2.message, tostring(p))
+      print(p:produce("t", "v"), p:flush(0.1), c:poll(0))
+    ]]
+    local cmd = ("LD_PRELOAD=%s/no_threads.so %s -e '%s' 2>&1"):format(
+      helpers.support_dir(), helpers.lua_command(), script)
+    local pipe = assert(io.popen(cmd))
+    local out = pipe:read("*a")
+    pipe:close()
+    assert.matches("nil\t_FAIL\tcould not start a thread to close the consumer %(error %d+%): it is still open"
+      .. "\trdkafka.Consumer %(rdkafka#consumer", out)
+    assert.matches("nil\t_FAIL\tcould not start a thread to close the producer %(error %d+%): it is still open"
+      .. "\trdkafka.Producer %(rdkafka#producer", out)
+    assert.matches("true\t1\tnil", out) -- flush ran without its helper thread
+    assert.matches("no thread for a collected consumer: destroying it here", out)
+    assert.matches("no thread for a collected producer: destroying it here", out)
   end)
 end)
 
