@@ -180,6 +180,8 @@ static int serve_event_protected(lua_State *L) {
     rd_kafka_event_t *ev = c->event;
     const char *fac, *text;
     int level;
+    if (ev == NULL) /* reached through the debug library: nothing to serve */
+        return 0;
     lua_settop(L, SE_TRACEBACK);
     lua_pushnil(L); /* SE_ERROR */
     switch (rd_kafka_event_type(ev)) {
@@ -263,8 +265,9 @@ int rdk_failed(lua_State *L, rdk_client *c, int base) {
 }
 
 /* Waits up to timeout_ms for a first event on queue, then serves what is
- * ready, at most max_events, and none once stop_at (ms on rdk_now_ms's
- * clock, 0 for no such bound) has passed; returns how many it served. */
+ * ready, at most max_events, stopping after the event during which stop_at
+ * (ms on rdk_now_ms's clock, 0 for no such bound) passed; returns how many
+ * it served. */
 int rdk_serve_queue(lua_State *L, rdk_client *c, int base, rd_kafka_queue_t *queue,
                     int timeout_ms, int max_events, long long stop_at) {
     int n = 0;
@@ -352,4 +355,13 @@ void rdk_new_class(lua_State *L, const char *mt, const luaL_Reg *methods,
     luaL_setfuncs(L, methods, RDK_UP_COUNT);
     lua_setfield(L, -2, "__index");
     lua_pop(L, 1);
+}
+
+/* More methods for a class rdk_new_class made (a class spread over files). */
+void rdk_add_methods(lua_State *L, const char *mt, const luaL_Reg *methods) {
+    luaL_getmetatable(L, mt);
+    lua_getfield(L, -1, "__index");
+    push_upvalues(L);
+    luaL_setfuncs(L, methods, RDK_UP_COUNT);
+    lua_pop(L, 2);
 }

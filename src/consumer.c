@@ -89,16 +89,6 @@ static int consumer_unsubscribe(lua_State *L) {
     return 1;
 }
 
-static void push_partition_list(lua_State *L, const rd_kafka_topic_partition_list_t *list) {
-    int i;
-    lua_createtable(L, list ? list->cnt : 0, 0);
-    for (i = 0; list && i < list->cnt; i++) {
-        lua_createtable(L, 0, 3);
-        rdk_set_position(L, list->elems[i].topic, list->elems[i].partition, list->elems[i].offset);
-        lua_rawseti(L, -2, i + 1);
-    }
-}
-
 /* c:assignment(): the partitions this member owns now, {{topic=, partition=}, ...} */
 static int consumer_assignment(lua_State *L) {
     rdk_client *c = rdk_check_client(L, 1, RDK_CONSUMER_MT);
@@ -108,7 +98,7 @@ static int consumer_assignment(lua_State *L) {
     *guard = list;
     if (err)
         return rdk_return_error(L, err, NULL);
-    push_partition_list(L, list);
+    rdk_push_partitions(L, list);
     rd_kafka_topic_partition_list_destroy(list);
     *guard = NULL;
     return 1;
@@ -204,9 +194,10 @@ static rd_kafka_resp_err_t consumed_positions(rd_kafka_t *rk, rd_kafka_topic_par
     return RD_KAFKA_RESP_ERR_NO_ERROR;
 }
 
-/* c:commit([msg] [, timeout]): without msg, commits the position after the
- * last message poll returned on each assigned partition; with msg, up to
- * and including msg. Waits for the group coordinator's answer, at most
+/* c:commit([msg | list] [, timeout]): without msg, commits the position
+ * after the last message poll returned on each assigned partition; with
+ * msg, up to and including msg; with a list of {topic=, partition=,
+ * offset=}, those offsets (each the next offset to read). Waits for the group coordinator's answer, at most
  * timeout seconds (default 10). */
 static int consumer_commit(lua_State *L) {
     rdk_client *c = rdk_check_client(L, 1, RDK_CONSUMER_MT);
@@ -218,9 +209,13 @@ static int consumer_commit(lua_State *L) {
     int timeout_ms = rdk_check_timeout_ms(L, 3, COMMIT_TIMEOUT_MS);
     lua_settop(L, 3);
     guard = rdk_guard(L, rdk_destroy_partitions);
-    if (!lua_isnil(L, 2)) {
+    if (lua_type(L, 2) == LUA_TTABLE && lua_rawlen(L, 2) > 0) {
+        /* A list: each offset is the next one to read, committed as it is. */
+        lua_pop(L, 1);
+        list = rdk_check_partitions(L, 2, 2, RDK_OFFSET_REQUIRED, 0, &guard);
+    } else if (!lua_isnil(L, 2)) {
         lua_Integer partition, offset;
-        luaL_argcheck(L, lua_type(L, 2) == LUA_TTABLE, 2, "message table or nil expected");
+        luaL_argcheck(L, lua_type(L, 2) == LUA_TTABLE, 2, "message table, list of partitions or nil expected");
         lua_getfield(L, 2, "topic");
         lua_getfield(L, 2, "partition");
         lua_getfield(L, 2, "offset");
@@ -313,10 +308,12 @@ static int consumer_close(lua_State *L) {
     if (backlog > 0)
         backlog -= (size_t)rdk_serve_queue(L, c, base, c->queue, 0, (int)backlog, deadline);
     /* Past the deadline, the rest is dropped here: librdkafka would serve it
-     * on its thread, logs to stderr in its own format. */
-    while (backlog-- > 0 && (ev = rd_kafka_queue_poll(c->queue, 0)) != NULL) {
+     * on its thread, logs to stderr in its own format. Messages there were
+     * never returned, so they are not committed either: not counted. */
+    while (rdk_now_ms() >= deadline && backlog-- > 0 && (ev = rd_kafka_queue_poll(c->queue, 0)) != NULL) {
+        if (rd_kafka_event_type(ev) != RD_KAFKA_EVENT_FETCH)
+            unserved++;
         rd_kafka_event_destroy(ev);
-        unserved++;
     }
     rdk_shutdown_begin(c->shutdown, c->rk, RDK_SHUTDOWN_CONSUMER_CLOSE, own);
     for (;;) {
@@ -329,8 +326,8 @@ static int consumer_close(lua_State *L) {
         rdk_serve_queue(L, c, base, own, 0, INT_MAX, deadline);
     unserved += rd_kafka_queue_length(own);
     if (unserved > 0)
-        fprintf(stderr, "rdkafka: closing a consumer: %d events (logs, errors) were not served "
-                        "within the timeout\n", (int)unserved);
+        fprintf(stderr, "rdkafka: closing a consumer: %zu events (logs, errors) were not served "
+                        "within the timeout\n", unserved);
     queues[0] = own;
     queues[1] = c->queue;
     destroyed = rdk_shutdown_finish(c->shutdown, deadline, queues, 2);
@@ -388,6 +385,7 @@ void rdk_open_consumer(lua_State *L) {
         {"__gc", consumer_gc}, {"__close", consumer_close_scope},
         {"__tostring", rdk_client_tostring}, {NULL, NULL}};
     rdk_new_class(L, RDK_CONSUMER_MT, methods, metamethods);
+    rdk_add_methods(L, RDK_CONSUMER_MT, rdk_consumer_offset_methods);
     lua_pushcfunction(L, consumer_new);
     lua_setfield(L, -2, "consumer");
 }

@@ -149,6 +149,8 @@ rd_kafka_headers_t *rdk_headers_from_table(lua_State *L, int idx, int argn) {
  * events). */
 int rdk_push_message_protected(lua_State *L) {
     const rd_kafka_message_t *rkm = ((rdk_client *)lua_touserdata(L, 1))->message;
+    if (rkm == NULL) /* reached through the debug library */
+        return 0;
     if (rkm->err) {
         lua_pushnil(L);
         rdk_push_error(L, rkm->err, rd_kafka_message_errstr(rkm), 0);
@@ -169,6 +171,8 @@ int rdk_push_error_protected(lua_State *L) {
     rd_kafka_resp_err_t code;
     const char *message;
     char buf[512];
+    if (ev == NULL) /* reached through the debug library */
+        return 0;
     rdk_error_of_event(c->rk, ev, &code, &message, buf, sizeof buf);
     lua_pushnil(L);
     rdk_push_error(L, code, message, rd_kafka_event_error_is_fatal(ev));

@@ -84,6 +84,7 @@ void rdk_leave(lua_State *L, rdk_client *c, int base);
 int rdk_client_tostring(lua_State *L);
 void rdk_open_client(lua_State *L);
 void rdk_new_class(lua_State *L, const char *mt, const luaL_Reg *methods, const luaL_Reg *metamethods);
+void rdk_add_methods(lua_State *L, const char *mt, const luaL_Reg *methods);
 
 /* shutdown.c: destroying a handle on a thread of its own, waited for at most a deadline. */
 #define RDK_SHUTDOWN_CONSUMER_CLOSE 0x10000
@@ -101,6 +102,16 @@ int rdk_push_message_protected(lua_State *L); /* (handle) -> msg | nil, err, of 
 int rdk_push_error_protected(lua_State *L);   /* (handle) -> nil, err, of c->event, c->partition */
 void rdk_set_position(lua_State *L, const char *topic, int32_t partition, int64_t offset);
 rd_kafka_headers_t *rdk_headers_from_table(lua_State *L, int idx, int argn);
+
+/* partitions.c */
+enum { RDK_OFFSET_NONE, RDK_OFFSET_OPTIONAL, RDK_OFFSET_REQUIRED, RDK_OFFSET_NAMED, RDK_OFFSET_TIMESTAMP };
+rd_kafka_topic_partition_list_t *rdk_check_partitions(lua_State *L, int idx, int argn, int offsets,
+                                                      int single, void ***guard);
+void rdk_push_partitions(lua_State *L, const rd_kafka_topic_partition_list_t *list);
+rd_kafka_resp_err_t rdk_partitions_error(const rd_kafka_topic_partition_list_t *list);
+
+/* offsets.c: the consumer's offset and flow-control methods */
+extern const luaL_Reg rdk_consumer_offset_methods[];
 
 /* producer.c, consumer.c, mock.c */
 void rdk_open_producer(lua_State *L);

@@ -40,7 +40,7 @@ struct rdk_shutdown {
 
 static pthread_mutex_t running_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t running_cond;
-static int running; /* shutdown threads alive */
+static int running; /* shutdown threads at work */
 
 static void init_cond(pthread_cond_t *cond) {
     pthread_condattr_t attr;
@@ -160,17 +160,10 @@ int rdk_shutdown_prepare(rdk_shutdown *s) {
     pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
     pthread_attr_setstacksize(&attr, STACK_SIZE);
     s->refs = 2;
-    pthread_mutex_lock(&running_lock);
-    running++;
-    pthread_mutex_unlock(&running_lock);
     err = pthread_create(&thread, &attr, shutdown_thread, s);
     pthread_attr_destroy(&attr);
     if (err != 0) {
         s->refs = 1;
-        pthread_mutex_lock(&running_lock);
-        running--;
-        pthread_cond_broadcast(&running_cond);
-        pthread_mutex_unlock(&running_lock);
         return err;
     }
     s->thread = 1;
@@ -183,6 +176,13 @@ int rdk_shutdown_prepare(rdk_shutdown *s) {
  * Without a prepared thread the work is done in place, unbounded: only the
  * collector does that, when no thread could be started. */
 void rdk_shutdown_begin(rdk_shutdown *s, rd_kafka_t *rk, int flags, rd_kafka_queue_t *wake) {
+    if (s->thread) {
+        /* Counted for the exit wait from now on: a thread still waiting for
+         * its work runs no librdkafka code. */
+        pthread_mutex_lock(&running_lock);
+        running++;
+        pthread_mutex_unlock(&running_lock);
+    }
     pthread_mutex_lock(&s->lock);
     s->rk = rk;
     s->flags = flags;

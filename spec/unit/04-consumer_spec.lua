@@ -38,7 +38,7 @@ describe("consumer", function()
   end)
 
   it("names what is wrong with a message to commit", function()
-    assert.matches("message table or nil expected", errmsg(function() c:commit("t") end))
+    assert.matches("message table, list of partitions or nil expected", errmsg(function() c:commit("t") end))
     assert.matches("field 'topic' must be a string", errmsg(function() c:commit { partition = 0, offset = 1 } end))
     assert.matches("field 'partition' must be a non%-negative integer",
       errmsg(function() c:commit { topic = "t", partition = -1, offset = 1 } end))
