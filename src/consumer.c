@@ -386,6 +386,11 @@ void rdk_open_consumer(lua_State *L) {
         {"__tostring", rdk_client_tostring}, {NULL, NULL}};
     rdk_new_class(L, RDK_CONSUMER_MT, methods, metamethods);
     rdk_add_methods(L, RDK_CONSUMER_MT, rdk_consumer_offset_methods);
+    /* The method table, for methods the Lua layer adds (lag). */
+    luaL_getmetatable(L, RDK_CONSUMER_MT);
+    lua_getfield(L, -1, "__index");
+    lua_setfield(L, -3, "consumer_methods");
+    lua_pop(L, 1);
     lua_pushcfunction(L, consumer_new);
     lua_setfield(L, -2, "consumer");
 }

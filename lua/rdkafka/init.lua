@@ -55,6 +55,37 @@ function M.consumer(conf)
   return core.consumer(merged)
 end
 
+local monotonic = core.monotonic
+
+--- How far this member is behind, per assigned partition: a list of
+-- `{topic=, partition=, position=, committed=, high=, lag=}`, where `lag`
+-- counts the messages from the position (else the committed offset, else the
+-- start of the log) up to `high`. All the queries together wait at most
+-- `timeout` seconds (default 10).
+-- @return the list, or nil and an error
+function core.consumer_methods.lag(c, timeout)
+  if timeout == nil then timeout = 10 end
+  if type(timeout) ~= "number" or timeout ~= timeout or timeout < 0 then
+    error("bad argument #1 to 'lag' (timeout must be a non-negative number of seconds)", 2)
+  end
+  local assigned = c:assignment()
+  if type(assigned) ~= "table" or #assigned == 0 then return assigned end
+  local deadline = monotonic() + timeout
+  local function left() return math.max(0, deadline - monotonic()) end
+  local positions = c:position(assigned)
+  local committed, err = c:committed(assigned, left())
+  if not committed then return nil, err end
+  local result = {}
+  for i, entry in ipairs(assigned) do
+    local low, high = c:watermarks(entry.topic, entry.partition, left())
+    if not low then return nil, high end
+    local position, done = positions[i].offset, committed[i].offset
+    result[i] = { topic = entry.topic, partition = entry.partition, position = position,
+      committed = done, high = high, lag = math.max(0, high - (position or done or low)) }
+  end
+  return result
+end
+
 --- Starts librdkafka's in-process mock cluster on 127.0.0.1.
 -- @tparam[opt] table opts `{brokers = 1}`
 -- @return rdkafka.MockCluster with `bootstrap_servers`, `create_topic(name, partitions, replication)`

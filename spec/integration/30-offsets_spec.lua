@@ -40,4 +40,25 @@ describe("#kafka offsets on a real broker", function()
     assert.are.equal("5", helpers.consume(c, 1, 30)[1].value)
     assert.is_true(c:close())
   end)
+
+  it("lag is 0 after consuming everything and N after N more are produced", function()
+    local lag_topic = helpers.unique("lag")
+    local p = rdkafka.producer { ["bootstrap.servers"] = bootstrap }
+    for i = 1, 30 do assert(p:produce { topic = lag_topic, key = tostring(i), value = "v" }) end
+    assert.are.equal(0, p:flush(30))
+    local c = rdkafka.consumer(helpers.consumer_conf(bootstrap, helpers.unique("lag")))
+    assert(c:subscribe(lag_topic))
+    assert.are.equal(30, #helpers.consume(c, 30, 60))
+    local function total()
+      local sum = 0
+      for _, entry in ipairs(assert(c:lag(10))) do sum = sum + entry.lag end
+      return sum
+    end
+    assert.are.equal(0, total())
+    for i = 1, 7 do assert(p:produce { topic = lag_topic, key = tostring(i), value = "more" }) end
+    assert.are.equal(0, p:flush(30))
+    assert.are.equal(7, total())
+    p:close()
+    assert.is_true(c:close())
+  end)
 end)

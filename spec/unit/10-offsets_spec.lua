@@ -170,3 +170,32 @@ describe("consumer offsets", function()
     end
   end)
 end)
+
+describe("consumer lag", function()
+  it("is what is left to read of each assigned partition, and 0 once read", function()
+    local mc = helpers.mock_with_topics { lagging = 1 }
+    local p = rdkafka.producer { ["bootstrap.servers"] = mc.bootstrap_servers }
+    for i = 1, 6 do assert(p:produce("lagging", tostring(i))) end
+    assert.are.equal(0, p:flush(10))
+    local c = rdkafka.consumer(helpers.consumer_conf(mc.bootstrap_servers, helpers.unique("lag")))
+    assert.are.same({}, c:lag())
+    c:subscribe("lagging")
+    assert.are.equal(6, #helpers.consume(c, 6, 30))
+    local lag = c:lag(10)
+    assert.are.same({ { topic = "lagging", partition = 0, position = 6, high = 6, lag = 0 } }, lag)
+    for i = 1, 4 do assert(p:produce("lagging", tostring(i))) end
+    assert.are.equal(0, p:flush(10))
+    lag = c:lag(10)
+    assert.are.equal(4, lag[1].lag)
+    assert.are.equal(10, lag[1].high)
+    assert.is_true(c:commit())
+    assert.are.equal(6, c:lag(10)[1].committed)
+    assert.matches("bad argument #1 to 'lag' %(timeout must be", errmsg(function() c:lag(-1) end))
+    assert.matches("bad argument #1 to 'lag' %(timeout must be", errmsg(function() c:lag("1") end))
+    assert.matches("bad argument #1 to 'lag' %(timeout must be", errmsg(function() c:lag(0 / 0) end))
+    c:close()
+    assert.matches("attempt to use a closed rdkafka.Consumer", errmsg(function() c:lag() end))
+    p:close()
+    mc:close()
+  end)
+end)
