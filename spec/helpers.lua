@@ -72,6 +72,12 @@ function helpers.offline_consumer(extra)
     ["log_level"] = 0 }, extra))
 end
 
+--- Waits (up to `seconds`) for closes still going on in the background, so
+-- that they do not load the specs after (valgrind runs threads one at a time).
+function helpers.settle(seconds)
+  return helpers.wait_until(seconds or 60, function() return core._shutdowns() == 0 end)
+end
+
 --- How many threads this process runs now (Linux: /proc/self/status).
 function helpers.threads()
   local f = assert(io.open("/proc/self/status"))

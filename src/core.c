@@ -11,6 +11,7 @@ RDK_EXPORT int luaopen_rdkafka_core(lua_State *L) {
     lua_newtable(L);
     rdk_open_process(L);
     rdk_open_client(L);
+    rdk_open_shutdown(L);
     rdk_open_error(L);
     rdk_open_producer(L);
     rdk_open_consumer(L);

@@ -95,6 +95,7 @@ void rdk_shutdown_begin(rdk_shutdown *s, rd_kafka_t *rk, int flags, rd_kafka_que
 int rdk_shutdown_closed(rdk_shutdown *s, rd_kafka_resp_err_t *err);
 int rdk_shutdown_finish(rdk_shutdown *s, long long deadline_ms, rd_kafka_queue_t **queues, int n);
 void rdk_shutdown_after_fork(void);
+void rdk_open_shutdown(lua_State *L);
 
 /* message.c */
 void rdk_push_message(lua_State *L, const rd_kafka_message_t *rkm);

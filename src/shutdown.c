@@ -82,6 +82,22 @@ void rdk_shutdown_after_fork(void) {
     running = 0;
 }
 
+/* core._shutdowns(): how many shutdown threads are at work (for specs:
+ * let background closes end before the next spec). */
+static int shutdowns(lua_State *L) {
+    int n;
+    pthread_mutex_lock(&running_lock);
+    n = running;
+    pthread_mutex_unlock(&running_lock);
+    lua_pushinteger(L, n);
+    return 1;
+}
+
+void rdk_open_shutdown(lua_State *L) {
+    lua_pushcfunction(L, shutdowns);
+    lua_setfield(L, -2, "_shutdowns");
+}
+
 static void unref(rdk_shutdown *s) {
     int last;
     pthread_mutex_lock(&s->lock);
