@@ -22,6 +22,20 @@ static int return_partitions(lua_State *L, rd_kafka_topic_partition_list_t *list
     return 1;
 }
 
+/* Returns true, or nil and err, else the list's first partition error;
+ * frees the list now either way. */
+static int return_done(lua_State *L, rd_kafka_topic_partition_list_t *list, void **guard,
+                       rd_kafka_resp_err_t err) {
+    if (err == RD_KAFKA_RESP_ERR_NO_ERROR)
+        err = rdk_partitions_error(list);
+    rd_kafka_topic_partition_list_destroy(list);
+    *guard = NULL;
+    if (err)
+        return rdk_return_error(L, err, NULL);
+    lua_pushboolean(L, 1);
+    return 1;
+}
+
 /* c:committed(list [, timeout=10]): the group's committed offsets for the
  * partitions in list (offset nil where the group has none). */
 static int consumer_committed(lua_State *L) {
@@ -68,12 +82,7 @@ static int consumer_seek(lua_State *L) {
         rdk_push_error_object(L, error);
         return 2;
     }
-    if (rdk_partitions_error(list))
-        return rdk_return_error(L, rdk_partitions_error(list), NULL);
-    rd_kafka_topic_partition_list_destroy(list);
-    *guard = NULL;
-    lua_pushboolean(L, 1);
-    return 1;
+    return return_done(L, list, guard, RD_KAFKA_RESP_ERR_NO_ERROR);
 }
 
 static int pause_or_resume(lua_State *L, int pause) {
@@ -82,14 +91,7 @@ static int pause_or_resume(lua_State *L, int pause) {
     rd_kafka_topic_partition_list_t *list = rdk_check_partitions(L, 2, 2, RDK_OFFSET_NONE, 0, &guard);
     rd_kafka_resp_err_t err = pause ? rd_kafka_pause_partitions(c->rk, list)
                                     : rd_kafka_resume_partitions(c->rk, list);
-    if (err == RD_KAFKA_RESP_ERR_NO_ERROR)
-        err = rdk_partitions_error(list);
-    if (err)
-        return rdk_return_error(L, err, NULL);
-    rd_kafka_topic_partition_list_destroy(list);
-    *guard = NULL;
-    lua_pushboolean(L, 1);
-    return 1;
+    return return_done(L, list, guard, err);
 }
 
 /* c:pause(list) / c:resume(list): stop / restart fetching these partitions
@@ -146,14 +148,7 @@ static int consumer_store_offsets(lua_State *L) {
         list->elems[0].offset++;
     lua_pop(L, 1);
     err = rd_kafka_offsets_store(c->rk, list);
-    if (err == RD_KAFKA_RESP_ERR_NO_ERROR)
-        err = rdk_partitions_error(list);
-    if (err)
-        return rdk_return_error(L, err, NULL);
-    rd_kafka_topic_partition_list_destroy(list);
-    *guard = NULL;
-    lua_pushboolean(L, 1);
-    return 1;
+    return return_done(L, list, guard, err);
 }
 
 /* c:subscription(): the topic names (and patterns) subscribed to. */
