@@ -97,7 +97,7 @@ enum { SE_CLIENT = 1, SE_ENV, SE_TRACEBACK, SE_ERROR };
 
 /* Calls callback `which` with the nargs values on top of the stack in a
  * protected call; its error is kept and serving goes on. */
-static void call_callback(lua_State *L, int which, int nargs) {
+void rdk_call_callback(lua_State *L, int which, int nargs) {
     int base = lua_gettop(L) - nargs;
     lua_rawgeti(L, SE_ENV, which + 1);
     lua_insert(L, base + 1);
@@ -126,22 +126,27 @@ static void serve_delivery(lua_State *L, rdk_client *c, rd_kafka_event_t *ev) {
             else
                 lua_pushnil(L);
             rdk_push_message(L, rkm);
-            call_callback(L, RDK_ON_DELIVERY, 2);
+            rdk_call_callback(L, RDK_ON_DELIVERY, 2);
         } else if (rkm->err) {
             /* Never lose a failure silently: on_error, else stderr. */
             const char *topic = rkm->rkt ? rd_kafka_topic_name(rkm->rkt) : "?";
             lua_pushfstring(L, "delivery to topic '%s' partition %d failed: %s", topic,
                             (int)rkm->partition, rd_kafka_err2str(rkm->err));
-            if (RDK_HAS(c, RDK_ON_ERROR)) {
-                rdk_push_error(L, rkm->err, lua_tostring(L, -1), 0);
-                lua_remove(L, -2);
-                call_callback(L, RDK_ON_ERROR, 1);
-            } else {
-                fprintf(stderr, "rdkafka: %s (set on_delivery to handle this)\n",
-                        lua_tostring(L, -1));
-                lua_pop(L, 1);
-            }
+            rdk_report_error(L, c, rkm->err, "set on_delivery to handle this");
         }
+    }
+}
+
+/* Reports the failure described by the string on top of the stack (popped)
+ * to on_error, else to stderr with the hint: never silently. */
+void rdk_report_error(lua_State *L, rdk_client *c, rd_kafka_resp_err_t code, const char *hint) {
+    if (RDK_HAS(c, RDK_ON_ERROR)) {
+        rdk_push_error(L, code, lua_tostring(L, -1), 0);
+        lua_remove(L, -2);
+        rdk_call_callback(L, RDK_ON_ERROR, 1);
+    } else {
+        fprintf(stderr, "rdkafka: %s (%s)\n", lua_tostring(L, -1), hint);
+        lua_pop(L, 1);
     }
 }
 
@@ -165,7 +170,7 @@ static void serve_error(lua_State *L, rdk_client *c, rd_kafka_event_t *ev) {
     rdk_error_of_event(c->rk, ev, &code, &message, buf, sizeof buf);
     if (RDK_HAS(c, RDK_ON_ERROR)) {
         rdk_push_error(L, code, message, fatal);
-        call_callback(L, RDK_ON_ERROR, 1);
+        rdk_call_callback(L, RDK_ON_ERROR, 1);
     } else if (fatal) {
         fprintf(stderr, "rdkafka: fatal error %s: %s (set on_error to handle this)\n",
                 rd_kafka_err2name(code), message);
@@ -196,13 +201,19 @@ static int serve_event_protected(lua_State *L) {
             lua_pushinteger(L, level);
             lua_pushstring(L, fac);
             lua_pushstring(L, text);
-            call_callback(L, RDK_ON_LOG, 3);
+            rdk_call_callback(L, RDK_ON_LOG, 3);
         }
+        break;
+    case RD_KAFKA_EVENT_REBALANCE:
+        rdk_serve_rebalance(L, c, ev);
+        break;
+    case RD_KAFKA_EVENT_OFFSET_COMMIT:
+        rdk_serve_commit(L, c, ev);
         break;
     case RD_KAFKA_EVENT_STATS:
         if (RDK_HAS(c, RDK_ON_STATS)) {
             lua_pushstring(L, rd_kafka_event_stats(ev));
-            call_callback(L, RDK_ON_STATS, 1);
+            rdk_call_callback(L, RDK_ON_STATS, 1);
         }
         break;
     default:
@@ -221,6 +232,7 @@ static int serve_event_protected(lua_State *L) {
  * (out of memory), the rest of the batch is served by trying again from
  * where it stopped. */
 void rdk_serve_event(lua_State *L, rdk_client *c, int base, rd_kafka_event_t *ev) {
+    long long assigns = c->assigns;
     c->event = ev;
     for (;;) {
         long long seen = c->reports_seen;
@@ -252,6 +264,8 @@ void rdk_serve_event(lua_State *L, rdk_client *c, int base, rd_kafka_event_t *ev
         }
     }
     c->event = NULL;
+    if (rd_kafka_event_type(ev) == RD_KAFKA_EVENT_REBALANCE)
+        rdk_rebalance_finish(c, ev, assigns); /* even when the callback failed */
     rd_kafka_event_destroy(ev);
 }
 

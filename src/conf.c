@@ -4,7 +4,8 @@
 #include "private.h"
 
 const char *const rdk_callback_names[RDK_CB_COUNT] = {
-    "on_delivery", "on_error", "on_log", "on_stats"};
+    "on_delivery", "on_error", "on_log",    "on_stats",
+    "on_assign",   "on_revoke", "on_lost", "on_commit"};
 
 /* Values of these keys never appear in an error message. */
 static int is_secret(const char *key) {

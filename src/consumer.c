@@ -5,6 +5,8 @@
 #include "private.h"
 
 #define CLOSE_TIMEOUT_MS 10000
+/* Where the handle's callback table keeps an error consume held back. */
+#define RDK_PENDING_ERROR (RDK_CB_COUNT + 1)
 #define COMMIT_TIMEOUT_MS 10000
 
 static int consumer_new(lua_State *L) {
@@ -15,8 +17,16 @@ static int consumer_new(lua_State *L) {
     lua_settop(L, 1);
     c = rdk_new_client(L, RDK_CONSUMER_MT);
     rdk_getuservalue(L, 2);
-    conf = rdk_conf_from_table(L, 1, c, 3, 1 << RDK_ON_ERROR | 1 << RDK_ON_LOG | 1 << RDK_ON_STATS);
+    conf = rdk_conf_from_table(L, 1, c, 3, 1 << RDK_ON_ERROR | 1 << RDK_ON_LOG | 1 << RDK_ON_STATS |
+                                               RDK_REBALANCE_CALLBACKS | 1 << RDK_ON_COMMIT);
     lua_settop(L, 2);
+    /* With a rebalance callback the group waits for the application's
+     * assign (rebalance.c makes it); without, librdkafka assigns itself. */
+    if (c->callbacks & RDK_REBALANCE_CALLBACKS)
+        events |= RD_KAFKA_EVENT_REBALANCE;
+    /* Auto-commit outcomes too; commit_async's come in any case. */
+    if (RDK_HAS(c, RDK_ON_COMMIT))
+        events |= RD_KAFKA_EVENT_OFFSET_COMMIT;
     if (RDK_HAS(c, RDK_ON_LOG)) {
         rd_kafka_conf_set(conf, "log.queue", "true", errstr, sizeof errstr);
         events |= RD_KAFKA_EVENT_LOG;
@@ -89,37 +99,30 @@ static int consumer_unsubscribe(lua_State *L) {
     return 1;
 }
 
-/* c:assignment(): the partitions this member owns now, {{topic=, partition=}, ...} */
-static int consumer_assignment(lua_State *L) {
-    rdk_client *c = rdk_check_client(L, 1, RDK_CONSUMER_MT);
-    rd_kafka_topic_partition_list_t *list = NULL;
-    void **guard = rdk_guard(L, rdk_destroy_partitions);
-    rd_kafka_resp_err_t err = rd_kafka_assignment(c->rk, &list);
-    *guard = list;
-    if (err)
-        return rdk_return_error(L, err, NULL);
-    rdk_push_partitions(L, list);
-    rd_kafka_topic_partition_list_destroy(list);
-    *guard = NULL;
-    return 1;
-}
-
-/* c:poll([timeout]): the next message, or nil on timeout, or nil and an
- * error. Serves error/log/stats callbacks while it waits. */
-static int consumer_poll(lua_State *L) {
-    rdk_client *c = rdk_check_client(L, 1, RDK_CONSUMER_MT);
-    int timeout_ms = rdk_check_timeout_ms(L, 2, 0);
-    long long deadline = rdk_now_ms() + timeout_ms;
-    int nret = 0, base = rdk_enter(L, c, 2, "poll");
+/* Serves the consumer queue until the next message or error about a
+ * partition, which it pushes (msg, or nil and err), until deadline (ms on
+ * rdk_now_ms's clock; 0: only what is ready now). Other events go to their
+ * callbacks meanwhile. Returns how many values it pushed: 0 on timeout or
+ * when a callback failed (its error is kept). */
+static int take(lua_State *L, rdk_client *c, int base, long long deadline) {
+    /* A callback error held back by consume comes first. */
+    lua_rawgeti(L, base, RDK_PENDING_ERROR);
+    if (!lua_isnil(L, -1)) {
+        lua_pushnil(L);
+        lua_rawseti(L, base, RDK_PENDING_ERROR);
+        rdk_keep_error(L, base);
+        return 0;
+    }
+    lua_pop(L, 1);
     for (;;) {
-        long long left = deadline - rdk_now_ms();
+        long long left = deadline == 0 ? 0 : deadline - rdk_now_ms();
         rd_kafka_event_t *ev = rd_kafka_queue_poll(c->queue, left > 0 ? (int)left : 0);
         rd_kafka_event_type_t type;
         if (ev == NULL)
-            break;
+            return 0;
         type = rd_kafka_event_type(ev);
         if (type == RD_KAFKA_EVENT_FETCH) {
-            int status = 0;
+            int status = 0, top = lua_gettop(L);
             c->message = rd_kafka_event_message_next(ev);
             if (c->message != NULL) {
                 lua_pushvalue(L, rdk_upvalue(RDK_UP_PUSH_MESSAGE));
@@ -130,14 +133,13 @@ static int consumer_poll(lua_State *L) {
             if (c->message == NULL)
                 continue;
             c->message = NULL;
-            if (status != 0)
-                rdk_keep_error(L, base);
-            else
-                nret = lua_gettop(L) - (base + 1);
-            break;
+            if (status == 0)
+                return lua_gettop(L) - top;
+            rdk_keep_error(L, base);
+            return 0;
         }
         if (type == RD_KAFKA_EVENT_ERROR) {
-            /* Errors about a partition come in stream order, from poll;
+            /* Errors about a partition come in stream order, as values;
              * other errors too, unless on_error takes them. */
             c->partition = rd_kafka_event_topic_partition(ev);
             if (c->partition != NULL || !RDK_HAS(c, RDK_ON_ERROR)) {
@@ -151,21 +153,75 @@ static int consumer_poll(lua_State *L) {
                 c->partition = NULL;
                 c->event = NULL;
                 rd_kafka_event_destroy(ev);
-                if (status != 0)
-                    rdk_keep_error(L, base);
-                else
-                    nret = 2;
-                break;
+                if (status == 0)
+                    return 2;
+                rdk_keep_error(L, base);
+                return 0;
             }
         }
         rdk_serve_event(L, c, base, ev);
         if (rdk_failed(L, c, base))
-            break;
+            return 0;
     }
+}
+
+/* c:poll([timeout]): the next message, or nil on timeout, or nil and an
+ * error. Serves the other callbacks while it waits. */
+static int consumer_poll(lua_State *L) {
+    rdk_client *c = rdk_check_client(L, 1, RDK_CONSUMER_MT);
+    int timeout_ms = rdk_check_timeout_ms(L, 2, 0);
+    long long deadline = rdk_now_ms() + timeout_ms;
+    int nret, base = rdk_enter(L, c, 2, "poll");
+    nret = take(L, c, base, deadline);
     rdk_leave(L, c, base);
     if (nret == 0)
         lua_pushnil(L);
     return nret == 0 ? 1 : nret;
+}
+
+#define CONSUME_MAX 1000000
+
+/* c:consume(max [, timeout]): up to max messages in an array. Waits up to
+ * timeout seconds (default 0) for the first, then takes only what is ready:
+ * an empty array on timeout. An error about a partition ends the batch and
+ * comes second: msgs, err (msgs holds the messages before it). */
+static int consumer_consume(lua_State *L) {
+    rdk_client *c = rdk_check_client(L, 1, RDK_CONSUMER_MT);
+    lua_Integer max = 0;
+    int timeout_ms, base, result, n = 0, got;
+    long long deadline;
+    luaL_argcheck(L, rdk_isinteger(L, 2) && (max = lua_tointeger(L, 2)) >= 1 && max <= CONSUME_MAX, 2,
+                  "max must be an integer from 1 to 1000000");
+    timeout_ms = rdk_check_timeout_ms(L, 3, 0);
+    deadline = rdk_now_ms() + timeout_ms;
+    base = rdk_enter(L, c, 3, "consume");
+    lua_createtable(L, max < 256 ? (int)max : 256, 0);
+    result = lua_gettop(L);
+    while (n < max) {
+        got = take(L, c, base, n == 0 ? deadline : 0);
+        if (got == 1) {
+            lua_rawseti(L, result, ++n);
+            continue;
+        }
+        if (got == 2) { /* nil, err */
+            rdk_leave(L, c, base);
+            lua_remove(L, -2);
+            return 2;
+        }
+        if (n > 0 && !lua_isnil(L, base + 1)) {
+            /* A callback failed after messages were taken: they are
+             * returned (their positions moved on), the error comes from
+             * the next poll or consume. */
+            lua_pushvalue(L, base + 1);
+            lua_rawseti(L, base, RDK_PENDING_ERROR);
+            lua_pushnil(L);
+            lua_replace(L, base + 1);
+        }
+        break;
+    }
+    rdk_leave(L, c, base);
+    lua_settop(L, result);
+    return 1;
 }
 
 /* The commit's outcome from its OFFSET_COMMIT event: the request's error,
@@ -194,26 +250,18 @@ static rd_kafka_resp_err_t consumed_positions(rd_kafka_t *rk, rd_kafka_topic_par
     return RD_KAFKA_RESP_ERR_NO_ERROR;
 }
 
-/* c:commit([msg | list] [, timeout]): without msg, commits the position
- * after the last message poll returned on each assigned partition; with
- * msg, up to and including msg; with a list of {topic=, partition=,
- * offset=}, those offsets (each the next offset to read). Waits for the group coordinator's answer, at most
- * timeout seconds (default 10). */
-static int consumer_commit(lua_State *L) {
-    rdk_client *c = rdk_check_client(L, 1, RDK_CONSUMER_MT);
+/* What commit and commit_async commit (argument 2, see commit): the list,
+ * owned by *guard; or NULL with nil, err pushed. */
+static rd_kafka_topic_partition_list_t *commit_list(lua_State *L, rdk_client *c, void ***guard) {
     rd_kafka_topic_partition_list_t *list = NULL;
-    rd_kafka_queue_t *q;
-    rd_kafka_event_t *ev;
     rd_kafka_resp_err_t err;
-    void **guard;
-    int timeout_ms = rdk_check_timeout_ms(L, 3, COMMIT_TIMEOUT_MS);
-    lua_settop(L, 3);
-    guard = rdk_guard(L, rdk_destroy_partitions);
+    *guard = rdk_guard(L, rdk_destroy_partitions);
     if (lua_type(L, 2) == LUA_TTABLE && lua_rawlen(L, 2) > 0) {
         /* A list: each offset is the next one to read, committed as it is. */
         lua_pop(L, 1);
-        list = rdk_check_partitions(L, 2, 2, RDK_OFFSET_REQUIRED, 0, &guard);
-    } else if (!lua_isnil(L, 2)) {
+        return rdk_check_partitions(L, 2, 2, RDK_OFFSET_REQUIRED, 0, guard);
+    }
+    if (!lua_isnil(L, 2)) {
         lua_Integer partition, offset;
         luaL_argcheck(L, lua_type(L, 2) == LUA_TTABLE, 2, "message table, list of partitions or nil expected");
         lua_getfield(L, 2, "topic");
@@ -228,19 +276,43 @@ static int consumer_commit(lua_State *L) {
                       2, "field 'offset' must be a non-negative integer");
         partition = lua_tointeger(L, -2);
         offset = lua_tointeger(L, -1);
-        *guard = list = rd_kafka_topic_partition_list_new(1);
+        **guard = list = rd_kafka_topic_partition_list_new(1);
         rd_kafka_topic_partition_list_add(list, lua_tostring(L, -3), (int32_t)partition)->offset =
             (int64_t)offset + 1;
-    } else {
-        err = consumed_positions(c->rk, &list);
-        *guard = list;
-        if (err)
-            return rdk_return_error(L, err, NULL);
-        if (list->cnt == 0)
-            return rdk_return_error(L, RD_KAFKA_RESP_ERR__NO_OFFSET,
-                                    "nothing to commit: poll has returned no message from the "
-                                    "partitions this member is assigned");
+        lua_pop(L, 3);
+        return list;
     }
+    err = consumed_positions(c->rk, &list);
+    **guard = list;
+    if (err) {
+        rdk_return_error(L, err, NULL);
+        return NULL;
+    }
+    if (list->cnt == 0) {
+        rdk_return_error(L, RD_KAFKA_RESP_ERR__NO_OFFSET,
+                         "nothing to commit: poll has returned no message from the "
+                         "partitions this member is assigned");
+        return NULL;
+    }
+    return list;
+}
+
+/* c:commit([msg | list] [, timeout]): without msg, commits the position
+ * after the last message poll returned on each assigned partition; with
+ * msg, up to and including msg; with a list of {topic=, partition=,
+ * offset=}, those offsets (each the next offset to read). Waits for the
+ * group coordinator's answer, at most timeout seconds (default 10). */
+static int consumer_commit(lua_State *L) {
+    rdk_client *c = rdk_check_client(L, 1, RDK_CONSUMER_MT);
+    rd_kafka_topic_partition_list_t *list;
+    rd_kafka_queue_t *q;
+    rd_kafka_event_t *ev;
+    rd_kafka_resp_err_t err;
+    void **guard;
+    int timeout_ms = rdk_check_timeout_ms(L, 3, COMMIT_TIMEOUT_MS);
+    lua_settop(L, 3);
+    if ((list = commit_list(L, c, &guard)) == NULL)
+        return 2;
     /* A queue of its own, so the wait is bounded by the caller's timeout
      * (a plain synchronous commit may wait for the coordinator much longer). */
     q = rd_kafka_queue_new(c->rk);
@@ -256,6 +328,27 @@ static int consumer_commit(lua_State *L) {
         err = commit_result(ev);
         rd_kafka_event_destroy(ev);
     }
+    if (err)
+        return rdk_return_error(L, err, NULL);
+    lua_pushboolean(L, 1);
+    return 1;
+}
+
+/* c:commit_async([msg | list]): as commit, without waiting: the outcome
+ * comes to on_commit(err, partitions) inside a later poll or consume (a
+ * failure without on_commit goes to on_error, else stderr). Returns true
+ * when the commit was sent. */
+static int consumer_commit_async(lua_State *L) {
+    rdk_client *c = rdk_check_client(L, 1, RDK_CONSUMER_MT);
+    rd_kafka_topic_partition_list_t *list;
+    rd_kafka_resp_err_t err;
+    void **guard;
+    lua_settop(L, 2);
+    if ((list = commit_list(L, c, &guard)) == NULL)
+        return 2;
+    err = rd_kafka_commit_queue(c->rk, list, c->queue, NULL, NULL);
+    rd_kafka_topic_partition_list_destroy(list);
+    *guard = NULL;
     if (err)
         return rdk_return_error(L, err, NULL);
     lua_pushboolean(L, 1);
@@ -296,6 +389,7 @@ static int consumer_close(lua_State *L) {
                                                    "(error %d): it is still open", thread_err));
     }
     c->closing = 1;
+    rdk_revoke_before_close(L, c, base, deadline);
     /* While librdkafka closes the consumer on that thread it serves the
      * consumer queue itself: errors and logs come to a queue of close's own
      * instead, served here. What the consumer queue holds now is served
@@ -378,14 +472,16 @@ static int consumer_name(lua_State *L) {
 void rdk_open_consumer(lua_State *L) {
     static const luaL_Reg methods[] = {
         {"subscribe", consumer_subscribe}, {"unsubscribe", consumer_unsubscribe},
-        {"poll", consumer_poll},           {"commit", consumer_commit},
-        {"assignment", consumer_assignment}, {"close", consumer_close},
+        {"poll", consumer_poll},           {"consume", consumer_consume},
+        {"commit", consumer_commit},       {"commit_async", consumer_commit_async},
+        {"close", consumer_close},
         {"name", consumer_name},           {NULL, NULL}};
     static const luaL_Reg metamethods[] = {
         {"__gc", consumer_gc}, {"__close", consumer_close_scope},
         {"__tostring", rdk_client_tostring}, {NULL, NULL}};
     rdk_new_class(L, RDK_CONSUMER_MT, methods, metamethods);
     rdk_add_methods(L, RDK_CONSUMER_MT, rdk_consumer_offset_methods);
+    rdk_add_methods(L, RDK_CONSUMER_MT, rdk_consumer_assign_methods);
     /* The method table, for methods the Lua layer adds (lag). */
     luaL_getmetatable(L, RDK_CONSUMER_MT);
     lua_getfield(L, -1, "__index");

@@ -14,7 +14,9 @@
 /* Lua callbacks a client may hold, by the config key that sets them. They
  * live in the handle's user value (a table indexed by callback + 1), where
  * the collector sees a cycle through a callback that refers to its handle. */
-enum { RDK_ON_DELIVERY, RDK_ON_ERROR, RDK_ON_LOG, RDK_ON_STATS, RDK_CB_COUNT };
+enum { RDK_ON_DELIVERY, RDK_ON_ERROR, RDK_ON_LOG, RDK_ON_STATS, RDK_ON_ASSIGN, RDK_ON_REVOKE,
+       RDK_ON_LOST, RDK_ON_COMMIT, RDK_CB_COUNT };
+#define RDK_REBALANCE_CALLBACKS (1 << RDK_ON_ASSIGN | 1 << RDK_ON_REVOKE | 1 << RDK_ON_LOST)
 extern const char *const rdk_callback_names[RDK_CB_COUNT];
 #define RDK_HAS(c, cb) (((c)->callbacks >> (cb)) & 1)
 
@@ -38,6 +40,7 @@ typedef struct rdk_client {
     long long in_flight;     /* produced, delivery not yet reported (producer) */
     long long reports_seen;  /* delivery reports taken from events (producer) */
     long long close_failed;  /* reports with an error served while closing */
+    long long assigns;       /* successful (incremental) assign/unassign calls (consumer) */
     struct rdk_shutdown *shutdown; /* allocated with the handle, used once to destroy it */
     /* What a protected call works on: passed here, not as light userdata
      * (pushing one can raise on LuaJIT). */
@@ -76,6 +79,12 @@ int rdk_enter(lua_State *L, rdk_client *c, int nargs, const char *what);
 int rdk_serve_queue(lua_State *L, rdk_client *c, int base, rd_kafka_queue_t *queue,
                     int timeout_ms, int max_events, long long stop_at);
 void rdk_serve_event(lua_State *L, rdk_client *c, int base, rd_kafka_event_t *ev);
+/* Only while serve_event_protected serves an event (the handle is at index 1):
+ * calls callback `which` with the nargs values on top, keeping its error. */
+void rdk_call_callback(lua_State *L, int which, int nargs);
+/* Same: reports the failure described by the string on top (popped) to
+ * on_error, else to stderr with the hint. */
+void rdk_report_error(lua_State *L, rdk_client *c, rd_kafka_resp_err_t code, const char *hint);
 int rdk_failed(lua_State *L, rdk_client *c, int base);
 void rdk_keep_error(lua_State *L, int base);
 void rdk_error_of_event(rd_kafka_t *rk, rd_kafka_event_t *ev, rd_kafka_resp_err_t *code,
@@ -113,6 +122,13 @@ rd_kafka_resp_err_t rdk_partitions_error(const rd_kafka_topic_partition_list_t *
 
 /* offsets.c: the consumer's offset and flow-control methods */
 extern const luaL_Reg rdk_consumer_offset_methods[];
+
+/* rebalance.c: group membership (rebalance events, manual assignment) */
+extern const luaL_Reg rdk_consumer_assign_methods[];
+void rdk_serve_rebalance(lua_State *L, rdk_client *c, rd_kafka_event_t *ev); /* in serve_event */
+void rdk_rebalance_finish(rdk_client *c, rd_kafka_event_t *ev, long long assigns_before);
+void rdk_serve_commit(lua_State *L, rdk_client *c, rd_kafka_event_t *ev);    /* in serve_event */
+void rdk_revoke_before_close(lua_State *L, rdk_client *c, int base, long long deadline);
 
 /* producer.c, consumer.c, mock.c */
 void rdk_open_producer(lua_State *L);

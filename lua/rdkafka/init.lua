@@ -23,7 +23,17 @@ local PRODUCER_DEFAULTS = {
 }
 local CONSUMER_DEFAULTS = {
   ["enable.auto.commit"] = false,       -- commit only what the application processed
+  -- librdkafka before 2.2 stops fetching for up to a second once its local
+  -- queue reaches queued.min.messages (100,000 by default), so a consumer
+  -- slower than the network idles. A higher count leaves the byte bound
+  -- (queued.max.messages.kbytes, 64 MB) in charge: memory stays bounded and
+  -- small messages queue far more than a second of work. See README.
+  ["queued.min.messages"] = 1000000,
 }
+-- 2.2 made that pause configurable: wake up as soon as the queue drains.
+if core.librdkafka_version_num >= 0x020200ff then
+  CONSUMER_DEFAULTS["fetch.queue.backoff.ms"] = 10
+end
 
 local function with_defaults(fname, conf, defaults)
   if type(conf) ~= "table" then
@@ -44,7 +54,9 @@ function M.producer(conf)
 end
 
 --- Creates a group consumer. `group.id` is required.
--- @tparam table conf librdkafka properties plus `on_error`, `on_log`, `on_stats`.
+-- @tparam table conf librdkafka properties plus `on_error`, `on_log`, `on_stats`,
+--   `on_assign(c, partitions)`, `on_revoke(c, partitions)`, `on_lost(c, partitions)`,
+--   `on_commit(err, partitions)`.
 -- @return rdkafka.Consumer
 function M.consumer(conf)
   local merged = with_defaults("consumer", conf, CONSUMER_DEFAULTS)
