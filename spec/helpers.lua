@@ -117,6 +117,13 @@ function helpers.kafka_bootstrap()
   return out ~= "" and out or nil
 end
 
+--- Creates a topic on the real broker started by scripts/kafka (auto-created
+-- topics get 3 partitions).
+function helpers.create_topic(name, partitions, replication)
+  local ok = os.execute(("scripts/kafka create-topic '%s' %d %d"):format(name, partitions, replication or 1))
+  assert(ok == true or ok == 0, "scripts/kafka create-topic " .. name .. " failed")
+end
+
 --- A mock cluster with the given topics ({name = partitions}); close it after.
 function helpers.mock_with_topics(topics, brokers)
   local mc = rdkafka.mock_cluster { brokers = brokers or 1 }
