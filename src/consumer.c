@@ -99,24 +99,28 @@ static int consumer_unsubscribe(lua_State *L) {
     return 1;
 }
 
-/* Serves the consumer queue until the next message or error about a
- * partition, which it pushes (msg, or nil and err), until deadline (ms on
- * rdk_now_ms's clock; 0: only what is ready now). Other events go to their
- * callbacks meanwhile. Returns how many values it pushed: 0 on timeout or
- * when a callback failed (its error is kept). */
-static int take(lua_State *L, rdk_client *c, int base, long long deadline) {
-    /* A callback error held back by consume comes first. */
+/* Raises (at rdk_leave) the callback error an earlier consume held back. */
+static int held_back_error(lua_State *L, int base) {
     lua_rawgeti(L, base, RDK_PENDING_ERROR);
-    if (!lua_isnil(L, -1)) {
-        lua_pushnil(L);
-        lua_rawseti(L, base, RDK_PENDING_ERROR);
-        rdk_keep_error(L, base);
+    if (lua_isnil(L, -1)) {
+        lua_pop(L, 1);
         return 0;
     }
-    lua_pop(L, 1);
+    lua_pushnil(L);
+    lua_rawseti(L, base, RDK_PENDING_ERROR);
+    rdk_keep_error(L, base);
+    return 1;
+}
+
+/* Serves the consumer queue until the next message or error about a
+ * partition, which it pushes (msg, or nil and err): waits wait_ms for the
+ * first event, and after other events (served to their callbacks) until
+ * deadline (ms on rdk_now_ms's clock; 0: no more waiting). Returns how many
+ * values it pushed: 0 on timeout or when a callback failed (its error is
+ * kept). */
+static int take(lua_State *L, rdk_client *c, int base, int wait_ms, long long deadline) {
     for (;;) {
-        long long left = deadline == 0 ? 0 : deadline - rdk_now_ms();
-        rd_kafka_event_t *ev = rd_kafka_queue_poll(c->queue, left > 0 ? (int)left : 0);
+        rd_kafka_event_t *ev = rd_kafka_queue_poll(c->queue, wait_ms);
         rd_kafka_event_type_t type;
         if (ev == NULL)
             return 0;
@@ -162,6 +166,8 @@ static int take(lua_State *L, rdk_client *c, int base, long long deadline) {
         rdk_serve_event(L, c, base, ev);
         if (rdk_failed(L, c, base))
             return 0;
+        if (deadline == 0 || (wait_ms = (int)(deadline - rdk_now_ms())) < 0)
+            wait_ms = 0;
     }
 }
 
@@ -170,9 +176,10 @@ static int take(lua_State *L, rdk_client *c, int base, long long deadline) {
 static int consumer_poll(lua_State *L) {
     rdk_client *c = rdk_check_client(L, 1, RDK_CONSUMER_MT);
     int timeout_ms = rdk_check_timeout_ms(L, 2, 0);
-    long long deadline = rdk_now_ms() + timeout_ms;
-    int nret, base = rdk_enter(L, c, 2, "poll");
-    nret = take(L, c, base, deadline);
+    long long deadline = timeout_ms > 0 ? rdk_now_ms() + timeout_ms : 0;
+    int nret = 0, base = rdk_enter(L, c, 2, "poll");
+    if (!held_back_error(L, base))
+        nret = take(L, c, base, timeout_ms, deadline);
     rdk_leave(L, c, base);
     if (nret == 0)
         lua_pushnil(L);
@@ -193,12 +200,15 @@ static int consumer_consume(lua_State *L) {
     luaL_argcheck(L, rdk_isinteger(L, 2) && (max = lua_tointeger(L, 2)) >= 1 && max <= CONSUME_MAX, 2,
                   "max must be an integer from 1 to 1000000");
     timeout_ms = rdk_check_timeout_ms(L, 3, 0);
-    deadline = rdk_now_ms() + timeout_ms;
+    deadline = timeout_ms > 0 ? rdk_now_ms() + timeout_ms : 0;
     base = rdk_enter(L, c, 3, "consume");
     lua_createtable(L, max < 256 ? (int)max : 256, 0);
     result = lua_gettop(L);
+    if (held_back_error(L, base))
+        max = 0;
     while (n < max) {
-        got = take(L, c, base, n == 0 ? deadline : 0);
+        /* Only the first message is waited for. */
+        got = n == 0 ? take(L, c, base, timeout_ms, deadline) : take(L, c, base, 0, 0);
         if (got == 1) {
             lua_rawseti(L, result, ++n);
             continue;
