@@ -113,16 +113,16 @@ static int held_back_error(lua_State *L, int base) {
 }
 
 /* Serves the consumer queue until the next message or error about a
- * partition, which it pushes (msg, or nil and err): waits wait_ms for the
- * first event, and after other events (served to their callbacks) until
+ * partition, which it pushes (msg, or nil and err), starting with ev when
+ * it is not NULL: waits wait_ms for the first event, and after other events (served to their callbacks) until
  * deadline (ms on rdk_now_ms's clock; 0: no more waiting). Returns how many
  * values it pushed: 0 on timeout or when a callback failed (its error is
  * kept). */
-static int take(lua_State *L, rdk_client *c, int base, int wait_ms, long long deadline) {
-    for (;;) {
-        rd_kafka_event_t *ev = rd_kafka_queue_poll(c->queue, wait_ms);
+static int take(lua_State *L, rdk_client *c, int base, rd_kafka_event_t *ev, int wait_ms,
+                long long deadline) {
+    for (;; ev = NULL) {
         rd_kafka_event_type_t type;
-        if (ev == NULL)
+        if (ev == NULL && (ev = rd_kafka_queue_poll(c->queue, wait_ms)) == NULL)
             return 0;
         type = rd_kafka_event_type(ev);
         if (type == RD_KAFKA_EVENT_FETCH) {
@@ -179,7 +179,7 @@ static int consumer_poll(lua_State *L) {
     long long deadline = timeout_ms > 0 ? rdk_now_ms() + timeout_ms : 0;
     int nret = 0, base = rdk_enter(L, c, 2, "poll");
     if (!held_back_error(L, base))
-        nret = take(L, c, base, timeout_ms, deadline);
+        nret = take(L, c, base, NULL, timeout_ms, deadline);
     rdk_leave(L, c, base);
     if (nret == 0)
         lua_pushnil(L);
@@ -187,6 +187,33 @@ static int consumer_poll(lua_State *L) {
 }
 
 #define CONSUME_MAX 1000000
+
+/* Protected (handle, result, n, max): appends to result the messages of the
+ * FETCH events ready now, up to max, in one protected call for the batch;
+ * stops before any other event (or a FETCH that carries an error), leaving
+ * it in c->event for the caller, which also destroys c->event when this
+ * raises. Returns the new n. */
+static int fill_protected(lua_State *L) {
+    rdk_client *c = (rdk_client *)lua_touserdata(L, 1);
+    lua_Integer n = lua_tointeger(L, 3), max = lua_tointeger(L, 4);
+    while (n < max) {
+        const rd_kafka_message_t *rkm;
+        rd_kafka_event_t *ev = rd_kafka_queue_poll(c->queue, 0);
+        if (ev == NULL)
+            break;
+        c->event = ev;
+        if (rd_kafka_event_type(ev) != RD_KAFKA_EVENT_FETCH || rd_kafka_event_error(ev))
+            break;
+        if ((rkm = rd_kafka_event_message_next(ev)) != NULL) {
+            rdk_push_message(L, rkm);
+            lua_rawseti(L, 2, (int)++n);
+        }
+        c->event = NULL;
+        rd_kafka_event_destroy(ev);
+    }
+    lua_pushinteger(L, n);
+    return 1;
+}
 
 /* c:consume(max [, timeout]): up to max messages in an array. Waits up to
  * timeout seconds (default 0) for the first, then takes only what is ready:
@@ -207,8 +234,31 @@ static int consumer_consume(lua_State *L) {
     if (held_back_error(L, base))
         max = 0;
     while (n < max) {
-        /* Only the first message is waited for. */
-        got = n == 0 ? take(L, c, base, timeout_ms, deadline) : take(L, c, base, 0, 0);
+        if (n == 0) { /* only the first message is waited for */
+            got = take(L, c, base, NULL, timeout_ms, deadline);
+        } else {
+            rd_kafka_event_t *ev;
+            c->event = NULL;
+            lua_pushcfunction(L, fill_protected);
+            lua_pushvalue(L, 1);
+            lua_pushvalue(L, result);
+            lua_pushinteger(L, n);
+            lua_pushinteger(L, max);
+            if (lua_pcall(L, 4, 1, 0) != 0) {
+                rdk_keep_error(L, base);
+                if (c->event != NULL)
+                    rd_kafka_event_destroy(c->event);
+                c->event = NULL;
+                got = 0;
+            } else {
+                n = (int)lua_tointeger(L, -1);
+                lua_pop(L, 1);
+                if ((ev = c->event) == NULL) /* max reached, or nothing ready */
+                    break;
+                c->event = NULL;
+                got = take(L, c, base, ev, 0, 0);
+            }
+        }
         if (got == 1) {
             lua_rawseti(L, result, ++n);
             continue;

@@ -185,6 +185,33 @@ describe("consumer groups", function()
       c:close()
     end)
 
+    it("unknown topics, partitions and offsets past the end come out of poll as partition errors", function()
+      local c = consumer { ["auto.offset.reset"] = "error" }
+      local function first_error()
+        local err
+        helpers.wait_until(30, function()
+          local msg, e = c:poll(0.2)
+          assert.is_nil(msg)
+          err = e
+          return e
+        end)
+        return err
+      end
+      assert.is_true(c:assign { { topic = "grp", partition = 0, offset = 1000 } })
+      local err = first_error()
+      assert.are.equal("_AUTO_OFFSET_RESET", err.name)
+      assert.are.same({ "grp", 0 }, { err.topic, err.partition })
+      assert.is_true(c:assign { { topic = "no-such-topic", partition = 0 } })
+      err = first_error()
+      assert.are.equal("UNKNOWN_TOPIC_OR_PART", err.name)
+      assert.are.equal("no-such-topic", err.topic)
+      assert.is_true(c:assign { { topic = "grp", partition = 7 } })
+      err = first_error()
+      assert.are.equal("UNKNOWN_TOPIC_OR_PART", err.name)
+      assert.are.same({ "grp", 7 }, { err.topic, err.partition })
+      assert.is_true(c:close())
+    end)
+
     it("incremental calls on an eager member return an error, not a raise", function()
       local c = consumer()
       assert(c:subscribe("grp"))
@@ -243,17 +270,19 @@ describe("consumer groups", function()
     it("returns arrays of up to max messages, and an empty array on timeout", function()
       local c = consumer()
       assert(c:subscribe("grp"))
-      local all, batches = {}, 0
+      local all, batches, largest = {}, 0, 0
       helpers.wait_until(30, function()
         local msgs, err = c:consume(7, 0.2)
         assert.is_nil(err)
         assert.is_true(#msgs <= 7)
+        largest = math.max(largest, #msgs)
         if #msgs > 0 then batches = batches + 1 end
         for _, msg in ipairs(msgs) do all[#all + 1] = msg end
         return #all >= 30
       end)
       assert.are.equal(30, #all)
       assert.is_true(batches >= 5)
+      assert.is_true(largest > 1, "no batch held more than one message")
       local seen = {}
       for _, msg in ipairs(all) do seen[msg.value] = true end
       for i = 1, 30 do assert.is_true(seen[tostring(i)]) end
