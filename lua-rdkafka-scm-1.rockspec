@@ -29,7 +29,8 @@ build = {
       sources = {
         "src/core.c", "src/client.c", "src/conf.c", "src/consumer.c", "src/error.c",
         "src/guard.c", "src/message.c", "src/mock.c", "src/offsets.c", "src/partitions.c",
-        "src/process.c", "src/producer.c", "src/rebalance.c", "src/shutdown.c",
+        "src/process.c", "src/producer.c", "src/rebalance.c", "src/runtime.c",
+        "src/shutdown.c",
       },
       libraries = { "rdkafka", "pthread", "dl" },
       incdirs = { "$(RDKAFKA_INCDIR)" },

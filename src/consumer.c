@@ -115,11 +115,12 @@ static int held_back_error(lua_State *L, int base) {
 /* Serves the consumer queue until the next message or error about a
  * partition, which it pushes (msg, or nil and err), starting with ev when
  * it is not NULL: waits wait_ms for the first event, and after other events (served to their callbacks) until
- * deadline (ms on rdk_now_ms's clock; 0: no more waiting). Returns how many
- * values it pushed: 0 on timeout or when a callback failed (its error is
+ * deadline (ms on rdk_now_ms's clock; 0: no more waiting); with batch set,
+ * stops after a rebalance event. Returns how many values it pushed: 0 on
+ * timeout, after that rebalance, or when a callback failed (its error is
  * kept). */
 static int take(lua_State *L, rdk_client *c, int base, rd_kafka_event_t *ev, int wait_ms,
-                long long deadline) {
+                long long deadline, int batch) {
     for (;; ev = NULL) {
         rd_kafka_event_type_t type;
         if (ev == NULL && (ev = rd_kafka_queue_poll(c->queue, wait_ms)) == NULL)
@@ -166,6 +167,10 @@ static int take(lua_State *L, rdk_client *c, int base, rd_kafka_event_t *ev, int
         rdk_serve_event(L, c, base, ev);
         if (rdk_failed(L, c, base))
             return 0;
+        /* A batch ends with a rebalance: every message in it was taken
+         * before the callbacks ran. */
+        if (batch && type == RD_KAFKA_EVENT_REBALANCE)
+            return 0;
         if (deadline == 0 || (wait_ms = (int)(deadline - rdk_now_ms())) < 0)
             wait_ms = 0;
     }
@@ -179,7 +184,7 @@ static int consumer_poll(lua_State *L) {
     long long deadline = timeout_ms > 0 ? rdk_now_ms() + timeout_ms : 0;
     int nret = 0, base = rdk_enter(L, c, 2, "poll");
     if (!held_back_error(L, base))
-        nret = take(L, c, base, NULL, timeout_ms, deadline);
+        nret = take(L, c, base, NULL, timeout_ms, deadline, 0);
     rdk_leave(L, c, base);
     if (nret == 0)
         lua_pushnil(L);
@@ -218,7 +223,8 @@ static int fill_protected(lua_State *L) {
 /* c:consume(max [, timeout]): up to max messages in an array. Waits up to
  * timeout seconds (default 0) for the first, then takes only what is ready:
  * an empty array on timeout. An error about a partition ends the batch and
- * comes second: msgs, err (msgs holds the messages before it). */
+ * comes second: msgs, err (msgs holds the messages before it). So does a
+ * rebalance once messages were taken: they all came before its callbacks. */
 static int consumer_consume(lua_State *L) {
     rdk_client *c = rdk_check_client(L, 1, RDK_CONSUMER_MT);
     lua_Integer max = 0;
@@ -235,7 +241,7 @@ static int consumer_consume(lua_State *L) {
         max = 0;
     while (n < max) {
         if (n == 0) { /* only the first message is waited for */
-            got = take(L, c, base, NULL, timeout_ms, deadline);
+            got = take(L, c, base, NULL, timeout_ms, deadline, 0);
         } else {
             rd_kafka_event_t *ev;
             c->event = NULL;
@@ -256,7 +262,7 @@ static int consumer_consume(lua_State *L) {
                 if ((ev = c->event) == NULL) /* max reached, or nothing ready */
                     break;
                 c->event = NULL;
-                got = take(L, c, base, ev, 0, 0);
+                got = take(L, c, base, ev, 0, 0, 1);
             }
         }
         if (got == 1) {

@@ -16,6 +16,7 @@ RDK_EXPORT int luaopen_rdkafka_core(lua_State *L) {
     rdk_open_producer(L);
     rdk_open_consumer(L);
     rdk_open_mock(L);
+    rdk_open_runtime(L);
     lua_pushstring(L, rd_kafka_version_str());
     lua_setfield(L, -2, "librdkafka_version");
     lua_pushinteger(L, rd_kafka_version());

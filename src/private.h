@@ -130,6 +130,9 @@ void rdk_rebalance_finish(rdk_client *c, rd_kafka_event_t *ev, long long assigns
 void rdk_serve_commit(lua_State *L, rdk_client *c, rd_kafka_event_t *ev);    /* in serve_event */
 void rdk_revoke_before_close(lua_State *L, rdk_client *c, int base, long long deadline);
 
+/* runtime.c: signals, wall clock and topic patterns for the service runtime */
+void rdk_open_runtime(lua_State *L);
+
 /* producer.c, consumer.c, mock.c */
 void rdk_open_producer(lua_State *L);
 void rdk_open_consumer(lua_State *L);
