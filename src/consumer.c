@@ -223,8 +223,9 @@ static int fill_protected(lua_State *L) {
 /* c:consume(max [, timeout]): up to max messages in an array. Waits up to
  * timeout seconds (default 0) for the first, then takes only what is ready:
  * an empty array on timeout. An error about a partition ends the batch and
- * comes second: msgs, err (msgs holds the messages before it). So does a
- * rebalance once messages were taken: they all came before its callbacks. */
+ * comes second: msgs, err (msgs holds the messages before it). A rebalance
+ * ends the batch too (an empty one when it came first): every message in a
+ * batch was taken before the rebalance callbacks of the call ran. */
 static int consumer_consume(lua_State *L) {
     rdk_client *c = rdk_check_client(L, 1, RDK_CONSUMER_MT);
     lua_Integer max = 0;
@@ -241,7 +242,7 @@ static int consumer_consume(lua_State *L) {
         max = 0;
     while (n < max) {
         if (n == 0) { /* only the first message is waited for */
-            got = take(L, c, base, NULL, timeout_ms, deadline, 0);
+            got = take(L, c, base, NULL, timeout_ms, deadline, 1);
         } else {
             rd_kafka_event_t *ev;
             c->event = NULL;

@@ -1,0 +1,145 @@
+--- Publishing events: a producer that encodes, adds the event headers and
+-- never drops a failed delivery silently. `require("rdkafka.service").publisher`
+-- is this module's `new`.
+-- @module rdkafka.publisher
+local rdkafka = require("rdkafka")
+local core = require("rdkafka.core")
+local codecs = require("rdkafka.codec")
+local options = require("rdkafka.options")
+
+local M = {}
+local Publisher = {}
+Publisher.__index = Publisher
+
+local QUEUE_FULL_WAIT = 10 -- seconds publish waits for room in a full local queue
+
+-- event-id: unique across processes without a UUID library.
+local id_counter = 0
+local id_prefix
+local function event_id()
+  if not id_prefix then
+    math.randomseed(math.floor(core.time_ms() % 2147483647), math.floor(core.monotonic() * 1e6 % 2147483647))
+    id_prefix = ("%08x%08x"):format(math.random(0, 0x7fffffff), math.random(0, 0x7fffffff))
+  end
+  id_counter = id_counter + 1
+  return ("%s-%x-%x"):format(id_prefix, math.floor(core.time_ms()), id_counter)
+end
+
+local KNOWN = { brokers = "string", name = "string", codec = true, on_failure = "function", log = "function" }
+
+--- Creates a publisher.
+-- @tparam table opts `brokers` (required), `name` (the `producer` header;
+--   default "rdkafka"), `codec` ("json", "raw" or a codec table; default
+--   json), `on_failure(err, msg)` (a delivery that failed; default: the
+--   log), `log(level, line)`, and any librdkafka property (a key with a dot).
+function M.new(opts)
+  options.check("publisher", opts, KNOWN, { "brokers" })
+  local self = setmetatable({
+    name = opts.name or "rdkafka",
+    codec = codecs.resolve(opts.codec, "publisher: option 'codec'"),
+    on_failure = opts.on_failure,
+    log = opts.log or options.default_log,
+    counters = { published = 0, delivered = 0, failed = 0 },
+  }, Publisher)
+  local conf = options.librdkafka(opts)
+  conf["bootstrap.servers"] = opts.brokers
+  conf.on_delivery = function(err, msg)
+    if err then
+      self.counters.failed = self.counters.failed + 1
+      if self.on_failure then
+        self.on_failure(err, msg)
+      else
+        self.log("error", ("publisher=%s event lost: topic=%s error=%s")
+          :format(self.name, tostring(msg.topic), tostring(err)))
+      end
+    else
+      self.counters.delivered = self.counters.delivered + 1
+    end
+  end
+  self.producer = rdkafka.producer(conf)
+  return self
+end
+
+local function check_open(self, fname)
+  if not self.producer then error(("%s: the publisher is closed"):format(fname), 3) end
+end
+
+--- Encodes and queues `event` for `topic`; returns true, or nil and err
+-- (`err` is an rdkafka error, or a string when the event cannot be encoded).
+-- opts: `key`, `headers` (a list of {name, value} or a map), `type` (the
+-- event-type header; default the topic), `partition`, `codec`.
+function Publisher:publish(topic, event, opts)
+  check_open(self, "publish")
+  if type(topic) ~= "string" or topic == "" then
+    error(("bad argument #1 to 'publish' (topic must be a non-empty string, got %s)"):format(type(topic)), 2)
+  end
+  if opts ~= nil and type(opts) ~= "table" then
+    error(("bad argument #3 to 'publish' (options table expected, got %s)"):format(type(opts)), 2)
+  end
+  opts = opts or {}
+  local codec = opts.codec and codecs.resolve(opts.codec, "publish: option 'codec'") or self.codec
+  local ok, value = pcall(codec.encode, event)
+  if not ok then return nil, tostring(value) end
+  local headers = {
+    { "event-type", opts.type or topic },
+    { "event-id", event_id() },
+    { "event-time", ("%d"):format(core.time_ms()) },
+    { "producer", self.name },
+    { "content-type", codec.content_type or "application/octet-stream" },
+  }
+  if opts.headers ~= nil then
+    if type(opts.headers) ~= "table" then
+      error(("bad argument #3 to 'publish' (option 'headers' must be a table, got %s)"):format(type(opts.headers)), 2)
+    end
+    if #opts.headers > 0 then
+      for _, h in ipairs(opts.headers) do headers[#headers + 1] = h end
+    else
+      for name, v in pairs(opts.headers) do headers[#headers + 1] = { name, v } end
+    end
+  end
+  local msg = { topic = topic, value = value, key = opts.key, partition = opts.partition, headers = headers }
+  local p = self.producer
+  local deadline = core.monotonic() + QUEUE_FULL_WAIT
+  local done, err = p:produce(msg)
+  while not done and err.name == "_QUEUE_FULL" and core.monotonic() < deadline do
+    p:poll(0.05) -- serve reports: they make room
+    done, err = p:produce(msg)
+  end
+  p:poll(0)
+  if not done then return nil, err end
+  self.counters.published = self.counters.published + 1
+  return true
+end
+
+--- Serves delivery reports for up to `timeout` seconds (default 0).
+function Publisher:poll(timeout)
+  check_open(self, "poll")
+  return self.producer:poll(timeout)
+end
+
+--- Waits up to `timeout` seconds (default 10) for every delivery; returns
+-- how many are still undelivered.
+function Publisher:flush(timeout)
+  check_open(self, "flush")
+  return self.producer:flush(timeout)
+end
+
+--- Messages whose delivery was not reported yet.
+function Publisher:pending()
+  check_open(self, "pending")
+  return self.producer:pending()
+end
+
+--- Flushes (up to `timeout`, default 10) and closes; returns the number of
+-- events not delivered (each was reported to on_failure or the log).
+function Publisher:close(timeout)
+  if not self.producer then return 0 end
+  local undelivered, err = self.producer:close(timeout)
+  if undelivered == nil then return nil, err end -- still open (no thread to close it)
+  self.producer = nil
+  return undelivered
+end
+
+Publisher.__close = Publisher.close
+
+return M
