@@ -17,6 +17,22 @@ local function json()
   return cjson_safe
 end
 
+-- lua-cjson decodes every number as a float: on Lua 5.3+ whole numbers
+-- become integers again (1, not 1.0), as the sender meant them.
+local tointeger = math.tointeger
+local function integers(value)
+  local t = type(value)
+  if t == "number" and tointeger then
+    return tointeger(value) or value
+  elseif t == "table" then
+    for k, v in pairs(value) do
+      local tv = type(v)
+      if tv == "table" or tv == "number" then value[k] = integers(v) end
+    end
+  end
+  return value
+end
+
 --- JSON through lua-cjson. Tables encode as objects or arrays; decode gives
 -- tables, with JSON null as `cjson.null`. Numbers keep 14 significant
 -- digits (lua-cjson's limit in Debian 12): send large ids as strings.
@@ -32,7 +48,7 @@ M.json = {
     if bytes == nil then return nil, "no value (a tombstone?)" end
     local value, err = json().decode(bytes)
     if value == nil then return nil, "not JSON: " .. tostring(err) end
-    return value
+    return integers(value)
   end,
 }
 

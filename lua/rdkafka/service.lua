@@ -34,6 +34,14 @@ local KNOWN = {
   log = "function", batch = "number",
 }
 
+-- librdkafka properties a producer would warn about: kept from the publisher.
+local CONSUMER_ONLY = { "^group%.", "^session%.", "^heartbeat%.", "^auto%.", "^enable%.auto", "^fetch%.",
+  "^queued%.", "^max%.poll", "^partition%.assignment", "^isolation%.", "^enable%.partition%.eof", "^check%.crcs" }
+local function consumer_only(key)
+  for _, p in ipairs(CONSUMER_ONLY) do if key:find(p) then return true end end
+  return false
+end
+
 local function key_of(topic, partition) return topic .. "\0" .. partition end
 
 local function check_count(name, value, min)
@@ -250,7 +258,7 @@ function Service:_publisher()
   if not self.pub then
     local opts = { brokers = self.brokers, name = self.name, codec = self.codec, log = self.log }
     for k, v in pairs(self.conf) do
-      if not k:find("^group%.") and not k:find("^auto%.") and not k:find("^enable%.auto") then opts[k] = v end
+      if not consumer_only(k) then opts[k] = v end
     end
     self.pub = publisher.new(opts)
   end
@@ -362,7 +370,7 @@ function Service:_give_up(key, msg, reason, attempt)
     self.halted[key] = tostring(reason)
     self.consumer:pause { { topic = msg.topic, partition = msg.partition } }
     self.log("error", ("service=%s partition %s/%d stopped at offset %d (dlq = false): %s")
-      :format(self.name, msg.topic, msg.partition, msg.offset, tostring(reason)))
+      :format(self.name, msg.topic, msg.partition, msg.offset, tostring(reason):match("[^\n]*")))
     self.retry[key] = nil
     return false
   end
