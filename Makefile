@@ -1,7 +1,8 @@
 # Builds rdkafka.core for one Lua runtime into build/<LUA>/, runs the demo and tests.
 #   make                  build for Lua 5.4
 #   make LUA=luajit       build for LuaJIT (also 5.1, 5.3)
-#   make demo             produce/consume on the embedded mock cluster (no Java);
+#   make demo             produce/consume, then the password story with services,
+#                         on the embedded mock cluster (no Java);
 #                         installs missing Debian packages first (make deps)
 #   make test             everything CI runs (.ci/run)
 LUA ?= 5.4
@@ -59,6 +60,7 @@ deps:
 demo: deps
 	@$(MAKE) --no-print-directory $(OUT)
 	$(ENV) $(LUA_BIN) examples/demo.lua
+	$(ENV) $(LUA_BIN) examples/password_story.lua
 
 unit: all
 	$(ENV) $(LUA_BIN) /usr/bin/busted --exclude-tags=kafka,cluster3 spec

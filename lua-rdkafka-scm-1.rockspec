@@ -15,6 +15,7 @@ description = {
 }
 dependencies = {
   "lua >= 5.1",
+  "lua-cjson", -- the JSON codec of rdkafka.service (Debian: lua-cjson)
 }
 external_dependencies = {
   RDKAFKA = {
@@ -37,6 +38,14 @@ build = {
       libdirs = { "$(RDKAFKA_LIBDIR)" },
     },
     ["rdkafka"] = "lua/rdkafka/init.lua",
+    ["rdkafka.service"] = "lua/rdkafka/service.lua",
+    ["rdkafka.publisher"] = "lua/rdkafka/publisher.lua",
+    ["rdkafka.codec"] = "lua/rdkafka/codec.lua",
+    ["rdkafka.options"] = "lua/rdkafka/options.lua",
+    ["rdkafka.metrics"] = "lua/rdkafka/metrics.lua",
+  },
+  install = {
+    bin = { ["rdkafka-service"] = "bin/rdkafka-service" },
   },
 }
 test = {

@@ -463,6 +463,27 @@ function Service:_total_lag(timeout)
   return total, list
 end
 
+--- Takes the handlers of `other` (a service not started, such as one a
+-- reloaded file made): commits what was handled, then the next event runs
+-- the new handlers; the subscription follows their topics. Other options
+-- keep their values until a restart.
+function Service:replace_handlers(other)
+  if getmetatable(other) ~= Service then
+    error("bad argument #1 to 'replace_handlers' (service expected)", 2)
+  end
+  if #other.routes == 0 then error("bad argument #1 to 'replace_handlers' (it has no handlers)", 2) end
+  local old_topics, new_topics = {}, {}
+  for _, r in ipairs(self.routes) do old_topics[#old_topics + 1] = r.topic end
+  for _, r in ipairs(other.routes) do new_topics[#new_topics + 1] = r.topic end
+  table.sort(old_topics)
+  table.sort(new_topics)
+  if self.consumer then self:_commit(true, 10) end
+  self.routes, self.route_cache = other.routes, {}
+  if self.consumer and table.concat(old_topics, "\0") ~= table.concat(new_topics, "\0") then
+    self:_subscribe()
+  end
+end
+
 --- Counters: handled, failed, retried, dead_lettered, decode_errors, and
 -- per partition (`partitions`, a list) the last handled offset and the lag.
 -- `timeout` bounds the lag queries (default 1 s).
