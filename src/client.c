@@ -20,7 +20,7 @@ rdk_client *rdk_new_client(lua_State *L, const char *mt) {
     c->pid = rdk_pid;
     luaL_getmetatable(L, mt);
     lua_setmetatable(L, -2);
-    lua_createtable(L, RDK_CB_COUNT, 0);
+    lua_createtable(L, RDK_PENDING_ERROR, 0);
     rdk_setuservalue(L, -2);
     c->shutdown = rdk_shutdown_new();
     if (c->shutdown == NULL)
@@ -351,6 +351,7 @@ static void push_upvalues(lua_State *L) {
     lua_pushcfunction(L, serve_event_protected);
     lua_pushcfunction(L, rdk_push_message_protected);
     lua_pushcfunction(L, rdk_push_error_protected);
+    lua_pushcfunction(L, rdk_consume_fill_protected);
 }
 
 /* The metatable is protected (getmetatable gives false): reaching __gc from

@@ -5,8 +5,6 @@
 #include "private.h"
 
 #define CLOSE_TIMEOUT_MS 10000
-/* Where the handle's callback table keeps an error consume held back. */
-#define RDK_PENDING_ERROR (RDK_CB_COUNT + 1)
 #define COMMIT_TIMEOUT_MS 10000
 
 static int consumer_new(lua_State *L) {
@@ -49,6 +47,10 @@ static int consumer_new(lua_State *L) {
         c->rk = NULL;
         return luaL_error(L, "config key 'group.id': a consumer needs a non-empty group id");
     }
+    /* commit_async's results: into poll's queue, and to close's own queue
+     * while it closes (librdkafka's close would drop them). */
+    c->commit_queue = rd_kafka_queue_new(c->rk);
+    rd_kafka_queue_forward(c->commit_queue, c->queue);
     return 1;
 }
 
@@ -112,15 +114,30 @@ static int held_back_error(lua_State *L, int base) {
     return 1;
 }
 
+/* Serves the rebalance an earlier consume held back; returns whether there
+ * was one. */
+static int serve_held(lua_State *L, rdk_client *c, int base) {
+    rd_kafka_event_t *ev = c->held;
+    if (ev == NULL)
+        return 0;
+    c->held = NULL;
+    rdk_serve_event(L, c, base, ev);
+    return 1;
+}
+
+/* How take() treats a rebalance event. */
+enum { REBALANCE_SERVE, REBALANCE_SERVE_AND_STOP, REBALANCE_HOLD };
+
 /* Serves the consumer queue until the next message or error about a
  * partition, which it pushes (msg, or nil and err), starting with ev when
- * it is not NULL: waits wait_ms for the first event, and after other events (served to their callbacks) until
- * deadline (ms on rdk_now_ms's clock; 0: no more waiting); with batch set,
- * stops after a rebalance event. Returns how many values it pushed: 0 on
- * timeout, after that rebalance, or when a callback failed (its error is
- * kept). */
+ * it is not NULL. Waits wait_ms for the first event; after other events
+ * (served to their callbacks), until deadline (ms on rdk_now_ms's clock; 0:
+ * no more waiting). A rebalance is served, or served and then the wait
+ * ends, or held in c->held unserved (rebalance). Returns how many values it
+ * pushed: 0 on timeout, at such a rebalance, or when a callback failed (its
+ * error is kept). */
 static int take(lua_State *L, rdk_client *c, int base, rd_kafka_event_t *ev, int wait_ms,
-                long long deadline, int batch) {
+                long long deadline, int rebalance) {
     for (;; ev = NULL) {
         rd_kafka_event_type_t type;
         if (ev == NULL && (ev = rd_kafka_queue_poll(c->queue, wait_ms)) == NULL)
@@ -135,42 +152,44 @@ static int take(lua_State *L, rdk_client *c, int base, rd_kafka_event_t *ev, int
                 status = lua_pcall(L, 1, LUA_MULTRET, 0);
             }
             rd_kafka_event_destroy(ev);
-            if (c->message == NULL)
-                continue;
-            c->message = NULL;
-            if (status == 0)
-                return lua_gettop(L) - top;
-            rdk_keep_error(L, base);
-            return 0;
-        }
-        if (type == RD_KAFKA_EVENT_ERROR) {
-            /* Errors about a partition come in stream order, as values;
-             * other errors too, unless on_error takes them. */
-            c->partition = rd_kafka_event_topic_partition(ev);
-            if (c->partition != NULL || !RDK_HAS(c, RDK_ON_ERROR)) {
-                int status;
-                c->event = ev;
-                lua_pushvalue(L, rdk_upvalue(RDK_UP_PUSH_ERROR));
-                lua_pushvalue(L, 1);
-                status = lua_pcall(L, 1, 2, 0);
-                if (c->partition != NULL)
-                    rd_kafka_topic_partition_destroy(c->partition);
-                c->partition = NULL;
-                c->event = NULL;
-                rd_kafka_event_destroy(ev);
+            if (c->message != NULL) {
+                c->message = NULL;
                 if (status == 0)
-                    return 2;
+                    return lua_gettop(L) - top;
                 rdk_keep_error(L, base);
                 return 0;
             }
+        } else if (type == RD_KAFKA_EVENT_REBALANCE && rebalance == REBALANCE_HOLD) {
+            c->held = ev;
+            return 0;
+        } else {
+            if (type == RD_KAFKA_EVENT_ERROR) {
+                /* Errors about a partition come in stream order, as values;
+                 * other errors too, unless on_error takes them. */
+                c->partition = rd_kafka_event_topic_partition(ev);
+                if (c->partition != NULL || !RDK_HAS(c, RDK_ON_ERROR)) {
+                    int status;
+                    c->event = ev;
+                    lua_pushvalue(L, rdk_upvalue(RDK_UP_PUSH_ERROR));
+                    lua_pushvalue(L, 1);
+                    status = lua_pcall(L, 1, 2, 0);
+                    if (c->partition != NULL)
+                        rd_kafka_topic_partition_destroy(c->partition);
+                    c->partition = NULL;
+                    c->event = NULL;
+                    rd_kafka_event_destroy(ev);
+                    if (status == 0)
+                        return 2;
+                    rdk_keep_error(L, base);
+                    return 0;
+                }
+            }
+            rdk_serve_event(L, c, base, ev);
+            if (rdk_failed(L, c, base))
+                return 0;
+            if (type == RD_KAFKA_EVENT_REBALANCE && rebalance == REBALANCE_SERVE_AND_STOP)
+                return 0;
         }
-        rdk_serve_event(L, c, base, ev);
-        if (rdk_failed(L, c, base))
-            return 0;
-        /* A batch ends with a rebalance: every message in it was taken
-         * before the callbacks ran. */
-        if (batch && type == RD_KAFKA_EVENT_REBALANCE)
-            return 0;
         if (deadline == 0 || (wait_ms = (int)(deadline - rdk_now_ms())) < 0)
             wait_ms = 0;
     }
@@ -183,8 +202,11 @@ static int consumer_poll(lua_State *L) {
     int timeout_ms = rdk_check_timeout_ms(L, 2, 0);
     long long deadline = timeout_ms > 0 ? rdk_now_ms() + timeout_ms : 0;
     int nret = 0, base = rdk_enter(L, c, 2, "poll");
-    if (!held_back_error(L, base))
-        nret = take(L, c, base, NULL, timeout_ms, deadline, 0);
+    if (!held_back_error(L, base)) {
+        serve_held(L, c, base);
+        if (!rdk_failed(L, c, base))
+            nret = take(L, c, base, NULL, timeout_ms, deadline, REBALANCE_SERVE);
+    }
     rdk_leave(L, c, base);
     if (nret == 0)
         lua_pushnil(L);
@@ -193,14 +215,20 @@ static int consumer_poll(lua_State *L) {
 
 #define CONSUME_MAX 1000000
 
-/* Protected (handle, result, n, max): appends to result the messages of the
- * FETCH events ready now, up to max, in one protected call for the batch;
- * stops before any other event (or a FETCH that carries an error), leaving
- * it in c->event for the caller, which also destroys c->event when this
- * raises. Returns the new n. */
-static int fill_protected(lua_State *L) {
+/* Protected (handle, result, n, max [, msg]): appends msg when given, then
+ * the messages of the FETCH events ready now, up to max, to result, in one
+ * protected call for the batch; stops before any other event (or a FETCH
+ * that carries an error), leaving it in c->event for the caller, which also
+ * destroys c->event when this raises. Returns the new n. */
+int rdk_consume_fill_protected(lua_State *L) {
     rdk_client *c = (rdk_client *)lua_touserdata(L, 1);
     lua_Integer n = lua_tointeger(L, 3), max = lua_tointeger(L, 4);
+    if (c == NULL || lua_type(L, 2) != LUA_TTABLE) /* reached through the debug library */
+        return 0;
+    if (!lua_isnoneornil(L, 5)) {
+        lua_pushvalue(L, 5);
+        lua_rawseti(L, 2, (int)++n);
+    }
     while (n < max) {
         const rd_kafka_message_t *rkm;
         rd_kafka_event_t *ev = rd_kafka_queue_poll(c->queue, 0);
@@ -220,73 +248,80 @@ static int fill_protected(lua_State *L) {
     return 1;
 }
 
+/* Runs the fill (appending msg, at the top, when with_msg); returns the new
+ * n, or -1 when it failed (the error is kept). */
+static int fill(lua_State *L, rdk_client *c, int base, int result, int n, int max, int with_msg) {
+    int msg = lua_gettop(L);
+    c->event = NULL;
+    lua_pushvalue(L, rdk_upvalue(RDK_UP_FILL));
+    lua_pushvalue(L, 1);
+    lua_pushvalue(L, result);
+    lua_pushinteger(L, n);
+    lua_pushinteger(L, max);
+    if (with_msg)
+        lua_pushvalue(L, msg);
+    if (lua_pcall(L, with_msg ? 5 : 4, 1, 0) != 0) {
+        rdk_keep_error(L, base);
+        if (c->event != NULL)
+            rd_kafka_event_destroy(c->event);
+        c->event = NULL;
+        n = -1;
+    } else {
+        n = (int)lua_tointeger(L, -1);
+        lua_pop(L, 1);
+    }
+    if (with_msg)
+        lua_remove(L, msg);
+    return n;
+}
+
 /* c:consume(max [, timeout]): up to max messages in an array. Waits up to
  * timeout seconds (default 0) for the first, then takes only what is ready:
  * an empty array on timeout. An error about a partition ends the batch and
  * comes second: msgs, err (msgs holds the messages before it). A rebalance
- * ends the batch too (an empty one when it came first): every message in a
- * batch was taken before the rebalance callbacks of the call ran. */
+ * ends the batch too: one that comes first is served and the batch is
+ * empty; one that comes after messages were taken is served at the start of
+ * the next call, so the callbacks never run while the caller holds messages
+ * of partitions they take away (on_revoke's commit covers exactly what the
+ * caller has). */
 static int consumer_consume(lua_State *L) {
     rdk_client *c = rdk_check_client(L, 1, RDK_CONSUMER_MT);
     lua_Integer max = 0;
-    int timeout_ms, base, result, n = 0, got;
+    int timeout_ms, base, result = 4, n = 0, got = 0;
     long long deadline;
     luaL_argcheck(L, rdk_isinteger(L, 2) && (max = lua_tointeger(L, 2)) >= 1 && max <= CONSUME_MAX, 2,
                   "max must be an integer from 1 to 1000000");
     timeout_ms = rdk_check_timeout_ms(L, 3, 0);
     deadline = timeout_ms > 0 ? rdk_now_ms() + timeout_ms : 0;
-    base = rdk_enter(L, c, 3, "consume");
-    lua_createtable(L, max < 256 ? (int)max : 256, 0);
-    result = lua_gettop(L);
-    if (held_back_error(L, base))
-        max = 0;
-    while (n < max) {
-        if (n == 0) { /* only the first message is waited for */
-            got = take(L, c, base, NULL, timeout_ms, deadline, 1);
-        } else {
-            rd_kafka_event_t *ev;
-            c->event = NULL;
-            lua_pushcfunction(L, fill_protected);
-            lua_pushvalue(L, 1);
-            lua_pushvalue(L, result);
-            lua_pushinteger(L, n);
-            lua_pushinteger(L, max);
-            if (lua_pcall(L, 4, 1, 0) != 0) {
-                rdk_keep_error(L, base);
-                if (c->event != NULL)
-                    rd_kafka_event_destroy(c->event);
-                c->event = NULL;
-                got = 0;
-            } else {
-                n = (int)lua_tointeger(L, -1);
-                lua_pop(L, 1);
-                if ((ev = c->event) == NULL) /* max reached, or nothing ready */
-                    break;
-                c->event = NULL;
-                got = take(L, c, base, ev, 0, 0, 1);
-            }
-        }
-        if (got == 1) {
-            lua_rawseti(L, result, ++n);
-            continue;
-        }
-        if (got == 2) { /* nil, err */
-            rdk_leave(L, c, base);
-            lua_remove(L, -2);
-            return 2;
-        }
-        if (n > 0 && !lua_isnil(L, base + 1)) {
-            /* A callback failed after messages were taken: they are
-             * returned (their positions moved on), the error comes from
-             * the next poll or consume. */
-            lua_pushvalue(L, base + 1);
-            lua_rawseti(L, base, RDK_PENDING_ERROR);
-            lua_pushnil(L);
-            lua_replace(L, base + 1);
-        }
-        break;
+    lua_settop(L, 3);
+    lua_createtable(L, max < 256 ? (int)max : 256, 0); /* result: made before anything is taken */
+    base = rdk_enter(L, c, 4, "consume");
+    /* A held-back error is raised; after a held rebalance the batch is empty. */
+    if (!held_back_error(L, base) && !serve_held(L, c, base) && !rdk_failed(L, c, base))
+        got = take(L, c, base, NULL, timeout_ms, deadline, REBALANCE_SERVE_AND_STOP);
+    while (got == 1) {
+        rd_kafka_event_t *ev;
+        /* The message on top, then what is ready, in one protected call. */
+        if ((n = fill(L, c, base, result, n, (int)max, 1)) < 0 || (ev = c->event) == NULL)
+            break;
+        c->event = NULL;
+        got = take(L, c, base, ev, 0, 0, REBALANCE_HOLD);
+    }
+    if (lua_rawlen(L, result) > 0 && !lua_isnil(L, base + 1)) {
+        /* A callback failed after messages were taken: they are returned
+         * (their positions moved on), the error comes from the next poll,
+         * consume or close. */
+        lua_pushvalue(L, base + 1);
+        lua_rawseti(L, base, RDK_PENDING_ERROR);
+        lua_pushnil(L);
+        lua_replace(L, base + 1);
     }
     rdk_leave(L, c, base);
+    if (got == 2) { /* nil, err on top: the batch before it, then err */
+        lua_pushvalue(L, result);
+        lua_insert(L, -2);
+        return 2;
+    }
     lua_settop(L, result);
     return 1;
 }
@@ -295,11 +330,7 @@ static int consumer_consume(lua_State *L) {
  * else the first partition's. */
 static rd_kafka_resp_err_t commit_result(rd_kafka_event_t *ev) {
     rd_kafka_resp_err_t err = rd_kafka_event_error(ev);
-    const rd_kafka_topic_partition_list_t *list = rd_kafka_event_topic_partition_list(ev);
-    int i;
-    for (i = 0; err == RD_KAFKA_RESP_ERR_NO_ERROR && list && i < list->cnt; i++)
-        err = list->elems[i].err;
-    return err;
+    return err ? err : rdk_partitions_error(rd_kafka_event_topic_partition_list(ev));
 }
 
 /* The position after the last message poll returned, per assigned
@@ -413,7 +444,7 @@ static int consumer_commit_async(lua_State *L) {
     lua_settop(L, 2);
     if ((list = commit_list(L, c, &guard)) == NULL)
         return 2;
-    err = rd_kafka_commit_queue(c->rk, list, c->queue, NULL, NULL);
+    err = rd_kafka_commit_queue(c->rk, list, c->commit_queue, NULL, NULL);
     rd_kafka_topic_partition_list_destroy(list);
     *guard = NULL;
     if (err)
@@ -423,13 +454,13 @@ static int consumer_commit_async(lua_State *L) {
 }
 
 /* c:close([timeout]): leaves the group (so its partitions move to the other
- * members at once) and destroys the handle, serving on_error and on_log
- * until it is done, for timeout seconds at most (default 10). Returns true,
+ * members at once) and destroys the handle, serving the callbacks (the
+ * revocation first, see rebalance.c) until it is done, for timeout seconds at most (default 10). Returns true,
  * or nil and an error: _TIMED_OUT when librdkafka had not finished (it goes
  * on in the background; the handle is closed either way). */
 static int consumer_close(lua_State *L) {
     rdk_client *c = rdk_check_closable(L, 1, RDK_CONSUMER_MT, "close");
-    rd_kafka_queue_t *own, *main_queue, *queues[2];
+    rd_kafka_queue_t *own, *main_queue, *queues[3];
     rd_kafka_resp_err_t close_err = RD_KAFKA_RESP_ERR_NO_ERROR;
     long long deadline;
     rd_kafka_event_t *ev;
@@ -442,6 +473,8 @@ static int consumer_close(lua_State *L) {
             c->shutdown = NULL;
             c->rk = NULL;
             c->queue = NULL;
+            c->commit_queue = NULL;
+            c->held = NULL;
         }
         lua_pushboolean(L, 1);
         return 1;
@@ -456,6 +489,8 @@ static int consumer_close(lua_State *L) {
                                                    "(error %d): it is still open", thread_err));
     }
     c->closing = 1;
+    held_back_error(L, base); /* raised once closed */
+    serve_held(L, c, base);
     rdk_revoke_before_close(L, c, base, deadline);
     /* While librdkafka closes the consumer on that thread it serves the
      * consumer queue itself: errors and logs come to a queue of close's own
@@ -465,6 +500,7 @@ static int consumer_close(lua_State *L) {
     main_queue = rd_kafka_queue_get_main(c->rk);
     rd_kafka_queue_forward(main_queue, own);
     rd_kafka_queue_destroy(main_queue);
+    rd_kafka_queue_forward(c->commit_queue, own);
     backlog = rd_kafka_queue_length(c->queue);
     if (backlog > 0)
         backlog -= (size_t)rdk_serve_queue(L, c, base, c->queue, 0, (int)backlog, deadline);
@@ -472,7 +508,11 @@ static int consumer_close(lua_State *L) {
      * on its thread, logs to stderr in its own format. Messages there were
      * never returned, so they are not committed either: not counted. */
     while (rdk_now_ms() >= deadline && backlog-- > 0 && (ev = rd_kafka_queue_poll(c->queue, 0)) != NULL) {
-        if (rd_kafka_event_type(ev) != RD_KAFKA_EVENT_FETCH)
+        if (rd_kafka_event_type(ev) == RD_KAFKA_EVENT_REBALANCE)
+            /* Never dropped unanswered: the group would wait for it, and
+             * librdkafka's close with it, forever. */
+            rdk_rebalance_finish(c, ev, c->assigns);
+        else if (rd_kafka_event_type(ev) != RD_KAFKA_EVENT_FETCH)
             unserved++;
         rd_kafka_event_destroy(ev);
     }
@@ -491,9 +531,11 @@ static int consumer_close(lua_State *L) {
                         "within the timeout\n", unserved);
     queues[0] = own;
     queues[1] = c->queue;
-    destroyed = rdk_shutdown_finish(c->shutdown, deadline, queues, 2);
+    queues[2] = c->commit_queue;
+    destroyed = rdk_shutdown_finish(c->shutdown, deadline, queues, 3);
     c->shutdown = NULL;
     c->queue = NULL;
+    c->commit_queue = NULL;
     c->rk = NULL;
     rdk_leave(L, c, base);
     if (!destroyed)
@@ -517,16 +559,26 @@ static int consumer_close_scope(lua_State *L) {
 static int consumer_gc(lua_State *L) {
     rdk_client *c = rdk_check_closable(L, 1, RDK_CONSUMER_MT, "close");
     if (c->rk != NULL && c->pid == rdk_pid) {
+        rd_kafka_queue_t *queues[2];
         if (rdk_shutdown_prepare(c->shutdown) != 0)
             fprintf(stderr, "rdkafka: no thread for a collected consumer: destroying it here\n");
+        /* Without a consumer close librdkafka unassigns by itself: a held
+         * rebalance needs no answer. */
+        if (c->held != NULL)
+            rd_kafka_event_destroy(c->held);
+        c->held = NULL;
         rdk_shutdown_begin(c->shutdown, c->rk, RD_KAFKA_DESTROY_F_NO_CONSUMER_CLOSE, NULL);
-        rdk_shutdown_finish(c->shutdown, 0, &c->queue, 1);
+        queues[0] = c->queue;
+        queues[1] = c->commit_queue;
+        rdk_shutdown_finish(c->shutdown, 0, queues, 2);
         c->shutdown = NULL;
     }
     rdk_shutdown_free(c->shutdown);
     c->shutdown = NULL;
     c->rk = NULL;
     c->queue = NULL;
+    c->commit_queue = NULL;
+    c->held = NULL;
     return 0;
 }
 

@@ -22,7 +22,11 @@ extern const char *const rdk_callback_names[RDK_CB_COUNT];
 
 /* Upvalues of every producer and consumer method: C functions created once,
  * so that serving an event allocates no closure (Lua 5.1/LuaJIT would). */
-enum { RDK_UP_TRACEBACK = 1, RDK_UP_SERVE_EVENT, RDK_UP_PUSH_MESSAGE, RDK_UP_PUSH_ERROR, RDK_UP_COUNT = 4 };
+enum { RDK_UP_TRACEBACK = 1, RDK_UP_SERVE_EVENT, RDK_UP_PUSH_MESSAGE, RDK_UP_PUSH_ERROR, RDK_UP_FILL,
+       RDK_UP_COUNT = 5 };
+/* The callback table's slot for an error consume held back (after the
+ * callbacks, inside its array part: storing there allocates nothing). */
+#define RDK_PENDING_ERROR (RDK_CB_COUNT + 1)
 #define rdk_upvalue(i) lua_upvalueindex(i)
 
 typedef struct rdk_shutdown rdk_shutdown;
@@ -47,6 +51,8 @@ typedef struct rdk_client {
     rd_kafka_event_t *event;
     const rd_kafka_message_t *message;
     rd_kafka_topic_partition_t *partition;
+    rd_kafka_event_t *held;        /* a rebalance consume met after taking messages (consumer) */
+    rd_kafka_queue_t *commit_queue; /* where commit_async's results arrive (consumer) */
 } rdk_client;
 
 /* error.c */
@@ -110,6 +116,7 @@ void rdk_open_shutdown(lua_State *L);
 void rdk_push_message(lua_State *L, const rd_kafka_message_t *rkm);
 int rdk_push_message_protected(lua_State *L); /* (handle) -> msg | nil, err, of c->message */
 int rdk_push_error_protected(lua_State *L);   /* (handle) -> nil, err, of c->event, c->partition */
+int rdk_consume_fill_protected(lua_State *L); /* consumer.c: a batch of ready messages */
 void rdk_set_position(lua_State *L, const char *topic, int32_t partition, int64_t offset);
 rd_kafka_headers_t *rdk_headers_from_table(lua_State *L, int idx, int argn);
 

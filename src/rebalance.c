@@ -91,6 +91,7 @@ void rdk_revoke_before_close(lua_State *L, rdk_client *c, int base, long long de
     char instance[256];
     size_t size = sizeof instance;
     rd_kafka_conf_res_t res;
+    long long stop_at;
     if ((c->callbacks & RDK_REBALANCE_CALLBACKS) == 0)
         return;
     res = rd_kafka_conf_get(rd_kafka_conf(c->rk), "group.instance.id", instance, &size);
@@ -102,22 +103,27 @@ void rdk_revoke_before_close(lua_State *L, rdk_client *c, int base, long long de
     rd_kafka_topic_partition_list_destroy(list);
     if (size == 0 || rd_kafka_unsubscribe(c->rk) != RD_KAFKA_RESP_ERR_NO_ERROR)
         return;
+    /* Half of what is left at most: leaving the group and the last commits
+     * need time too. A group in the middle of a rebalance may hold the
+     * revocation back; a lost assignment gets none. */
+    stop_at = rdk_now_ms() + (deadline - rdk_now_ms()) / 2;
     for (;;) {
-        long long left = deadline - rdk_now_ms();
+        long long left;
         int assigned = 1;
         /* What is queued now first: a pending assignment is served before
          * its revocation. */
         size_t queued = rd_kafka_queue_length(c->queue);
         if (queued > 0)
-            rdk_serve_queue(L, c, base, c->queue, 0, (int)(queued > INT_MAX ? INT_MAX : queued), deadline);
-        if (rd_kafka_assignment(c->rk, &list) == RD_KAFKA_RESP_ERR_NO_ERROR) {
+            rdk_serve_queue(L, c, base, c->queue, 0, (int)(queued > INT_MAX ? INT_MAX : queued), stop_at);
+        list = NULL;
+        if (rd_kafka_assignment(c->rk, &list) == RD_KAFKA_RESP_ERR_NO_ERROR && list != NULL)
             assigned = list->cnt > 0;
+        if (list != NULL)
             rd_kafka_topic_partition_list_destroy(list);
-        }
-        left = deadline - rdk_now_ms();
-        if (!assigned || left <= 0)
+        left = stop_at - rdk_now_ms();
+        if (!assigned || left <= 0 || rd_kafka_assignment_lost(c->rk))
             return;
-        rdk_serve_queue(L, c, base, c->queue, left < 100 ? (int)left : 100, 1, deadline);
+        rdk_serve_queue(L, c, base, c->queue, left < 100 ? (int)left : 100, 1, stop_at);
     }
 }
 
@@ -172,13 +178,11 @@ static int consumer_unassign(lua_State *L) {
         /* A cooperative member gives up what it has, incrementally. */
         rd_kafka_topic_partition_list_t *list = NULL;
         rd_kafka_error_t *error = NULL;
-        void **guard = rdk_guard(L, rdk_destroy_partitions);
         err = rd_kafka_assignment(c->rk, &list);
-        *guard = list;
-        if (!err)
+        if (!err && list != NULL)
             error = rd_kafka_incremental_unassign(c->rk, list);
-        rd_kafka_topic_partition_list_destroy(list);
-        *guard = NULL;
+        if (list != NULL)
+            rd_kafka_topic_partition_list_destroy(list);
         return return_result(L, c, err, error);
     }
     err = rd_kafka_assign(c->rk, NULL);

@@ -105,8 +105,6 @@ function M.new(opts)
     dirty = {},         -- key -> true: done moved since the last commit
     retry = {},         -- key -> {offset=, attempt=, due=, resumed=}
     halted = {},        -- key -> reason: partition stopped (dlq = false)
-    assigned_at = {},   -- key -> value of `assigns` when it was assigned
-    assigns = 0,        -- on_assign calls
     rebalances = 0,     -- rebalance callbacks
     counters = metrics.new_counters(),
     lag_history = {},   -- key -> the last lags logged
@@ -197,7 +195,7 @@ function Service:_forget(partitions)
   for _, tp in ipairs(partitions) do
     local key = key_of(tp.topic, tp.partition)
     self.owned[key], self.done[key], self.dirty[key] = nil, nil, nil
-    self.retry[key], self.halted[key], self.assigned_at[key] = nil, nil, nil
+    self.retry[key], self.halted[key] = nil, nil
   end
 end
 
@@ -214,11 +212,9 @@ function Service:_start()
   conf["enable.auto.commit"] = false -- the service commits what its handlers finished
   conf.on_assign = function(_, partitions)
     self.rebalances = self.rebalances + 1
-    self.assigns = self.assigns + 1
     for _, tp in ipairs(partitions) do
       local key = key_of(tp.topic, tp.partition)
       self.owned[key] = { tp.topic, tp.partition }
-      self.assigned_at[key] = self.assigns
       self.retry[key], self.halted[key], self.done[key], self.dirty[key] = nil, nil, nil, nil
     end
   end
@@ -302,11 +298,13 @@ function Service:_mark_done(key, msg)
   c.last_offset[key] = msg.offset
 end
 
--- Parks the partition on msg: paused, rewound to msg, retried at `due`.
+-- Parks the partition on msg: paused and rewound to msg (the seek is not
+-- waited for: librdkafka drops what it fetched before it at once), retried
+-- at `due`.
 function Service:_park(key, msg, attempt, delay)
-  local tp = { { topic = msg.topic, partition = msg.partition } }
-  self.consumer:pause(tp)
-  self.consumer:seek({ topic = msg.topic, partition = msg.partition, offset = msg.offset }, 10)
+  local tp = { topic = msg.topic, partition = msg.partition, offset = msg.offset }
+  self.consumer:pause { tp }
+  self.consumer:seek(tp, 0)
   self.retry[key] = { offset = msg.offset, attempt = attempt, due = now() + delay }
 end
 
@@ -391,8 +389,11 @@ function Service:_resume_due()
   local t = now()
   for key, retry in pairs(self.retry) do
     if not retry.resumed and retry.due <= t and self.owned[key] then
-      local tp = self.owned[key]
-      self.consumer:resume { { topic = tp[1], partition = tp[2] } }
+      local tp = { topic = self.owned[key][1], partition = self.owned[key][2], offset = retry.offset }
+      -- Rewound again: what came between the failure and the pause is
+      -- fetched again, not lost.
+      self.consumer:seek(tp, 0)
+      self.consumer:resume { tp }
       retry.resumed = true
     end
   end
@@ -406,21 +407,19 @@ function Service:step(timeout)
   if self.stopped then error(("service %s is stopped"):format(self.name), 2) end
   self:_start()
   self:_resume_due()
-  local assigns_before = self.assigns
   local msgs, err = self.consumer:consume(self.batch, timeout or 0)
   if err and err.name ~= "_PARTITION_EOF" then
     self.log("warn", ("service=%s %s"):format(self.name, tostring(err)))
   end
-  -- Every message of a batch was taken before the rebalance callbacks of
-  -- the call ran: those of partitions revoked (not owned) or assigned anew
-  -- (fetched again from the committed offset) in it are not this turn's.
+  -- consume runs no rebalance callback while a batch is out: every message
+  -- here belongs to a partition this instance owns.
   local n, skip = 0, {}
   for i = 1, #msgs do
     local msg = msgs[i]
     local key = key_of(msg.topic, msg.partition)
     local retry = self.retry[key]
-    if self.owned[key] and (self.assigned_at[key] or 0) <= assigns_before and not skip[key]
-        and not self.halted[key] and not (retry and (not retry.resumed or msg.offset < retry.offset)) then
+    if self.owned[key] and not skip[key] and not self.halted[key]
+        and not (retry and (not retry.resumed or msg.offset < retry.offset)) then
       n = n + 1
       if not self:_handle(key, msg) then skip[key] = true end
     end
