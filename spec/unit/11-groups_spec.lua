@@ -102,6 +102,17 @@ describe("consumer groups", function()
       assert.are.equal(10, offsets[2].offset)
     end)
 
+    it("close with no time left still answers the revocation, so the background close ends", function()
+      local core = require("rdkafka.core")
+      helpers.settle()
+      local c = consumer { debug = "cgrp", on_log = function() end, on_revoke = function() end }
+      assert(c:subscribe("grp"))
+      assert.is_truthy(wait_assigned(c, 3))
+      c:close(0)
+      assert.is_truthy(helpers.settle(30), "the consumer was still closing after 30 s")
+      assert.are.equal(0, core._shutdowns())
+    end)
+
     it("cooperative-sticky assigns and revokes incrementally", function()
       local assigned = {}
       local c = consumer { ["partition.assignment.strategy"] = "cooperative-sticky",
@@ -240,6 +251,18 @@ describe("consumer groups", function()
       local p1 = c:committed({ { topic = "grp", partition = 1 } }, 10)
       assert.are.equal(3, p1[1].offset)
       assert.is_true(c:close())
+    end)
+
+    it("the outcome of a commit_async made just before close comes to on_commit during close", function()
+      for _ = 1, 3 do
+        local outcomes = 0
+        local c = consumer { on_commit = function() outcomes = outcomes + 1 end }
+        assert(c:subscribe("grp"))
+        assert.are.equal(30, #helpers.consume(c, 30, 30))
+        assert.is_true(c:commit_async())
+        assert.is_true(c:close())
+        assert.are.equal(1, outcomes)
+      end
     end)
 
     it("auto-commits reach on_commit too", function()
