@@ -5,7 +5,9 @@
 local service = require("rdkafka.service")
 local brokers, topic, group, out = arg[1], arg[2], arg[3], arg[4]
 local f = assert(io.open(out, "a"))
-local svc = service.new { name = group, brokers = brokers, commit_interval = 0.2, log_interval = 0, batch = 10 }
+-- A short session: the group notices the killed process soon after.
+local svc = service.new { name = group, brokers = brokers, commit_interval = 0.2, log_interval = 0, batch = 10,
+  ["session.timeout.ms"] = 6000, ["heartbeat.interval.ms"] = 500 }
 svc:on(topic, function(event, ctx)
   f:write(("%d %d %s %d\n"):format(ctx.partition, ctx.offset, ctx.key, event.seq))
   f:flush()
