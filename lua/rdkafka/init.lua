@@ -24,10 +24,10 @@ local PRODUCER_DEFAULTS = {
 local CONSUMER_DEFAULTS = {
   ["enable.auto.commit"] = false,       -- commit only what the application processed
   -- librdkafka before 2.2 stops fetching for up to a second once its local
-  -- queue reaches queued.min.messages (100,000 by default), so a consumer
-  -- slower than the network idles. A higher count leaves the byte bound
-  -- (queued.max.messages.kbytes, 64 MB) in charge: memory stays bounded and
-  -- small messages queue far more than a second of work. See README.
+  -- queue reaches queued.min.messages (100,000 by default): a consumer able
+  -- to handle more per second idles. A higher count leaves the payload bound
+  -- (queued.max.messages.kbytes, 64 MB) in charge; a full queue of small
+  -- messages then costs a few hundred MB (README: the trade-off, measured).
   ["queued.min.messages"] = 1000000,
 }
 -- 2.2 made that pause configurable: wake up as soon as the queue drains.
