@@ -281,6 +281,31 @@ describe("rdkafka.service", function()
     assert.is_true(svc:close())
   end)
 
+  it("logs one line per interval and warns when a partition's lag keeps growing", function()
+    local t = topic(1)
+    publish(t, { { n = 0 } })
+    local svc = new_service { log_interval = 0.01, batch = 2 }
+    local handled = 0
+    svc:on(t, function() handled = handled + 1 end)
+    assert.is_truthy(run_until(svc, 30, function() return handled == 1 end))
+    local pub = service.publisher { brokers = brokers }
+    -- Ten events in, at most two out per step: the lag grows.
+    helpers.wait_until(30, function()
+      for i = 1, 10 do assert(pub:publish(t, { n = i })) end
+      assert.are.equal(0, pub:flush(10))
+      svc:step(0)
+      return table.concat(lines, "\n"):find("keeps growing", 1, true)
+    end)
+    pub:close()
+    local all = table.concat(lines, "\n")
+    local name = svc.name:gsub("%-", "%%-")
+    assert.matches("info service=" .. name .. " interval handled=%d+ failed=0 retried=0 "
+      .. "dead_lettered=0 decode_errors=0 lag=%d+", all)
+    assert.matches("lag of " .. t:gsub("%-", "%%-") .. "/0 keeps growing %(%d+, %d+, %d+, %d+%): consuming slower "
+      .. "than producing", all)
+    assert.is_true(svc:close())
+  end)
+
   it("run stops on stop() and on SIGTERM, committing what was handled", function()
     local t = topic(1)
     publish(t, { { n = 1 }, { n = 2 } })
