@@ -129,6 +129,54 @@ describe("#kafka consumer groups on a real broker", function()
     assert.are.equal("COOPERATIVE", rebalance_scenario("cooperative-sticky"))
   end)
 
+  it("manual assignment, consume batches, commit_async with on_commit and store_offsets", function()
+    local topic = helpers.unique("manual")
+    helpers.create_topic(topic, 2)
+    local p = rdkafka.producer { ["bootstrap.servers"] = bootstrap }
+    for i = 1, 40 do assert(p:produce { topic = topic, partition = (i - 1) % 2, value = tostring(i) }) end
+    assert.are.equal(0, p:flush(30))
+    p:close()
+    local outcomes = {}
+    local group = helpers.unique("manual")
+    local c = rdkafka.consumer(conf(group, { on_commit = function(err, partitions)
+      outcomes[#outcomes + 1] = { err = err, partitions = partitions }
+    end }))
+    -- Partition 0 from offset 15, partition 1 added later from the beginning.
+    assert.is_true(c:assign { { topic = topic, partition = 0, offset = 15 } })
+    local got = {}
+    helpers.wait_until(30, function()
+      for _, msg in ipairs(c:consume(100, 0.5)) do got[#got + 1] = msg end
+      return #got >= 5
+    end)
+    assert.are.equal(5, #got)
+    assert.are.equal(15, got[1].offset)
+    assert.is_true(c:incremental_assign { { topic = topic, partition = 1, offset = "beginning" } })
+    helpers.wait_until(30, function()
+      for _, msg in ipairs(c:consume(100, 0.5)) do got[#got + 1] = msg end
+      return #got >= 25
+    end)
+    assert.are.equal(25, #got)
+    assert.is_true(c:commit_async())
+    assert.is_truthy(helpers.wait_until(30, function() c:poll(0.1) return #outcomes > 0 end))
+    assert.is_nil(outcomes[1].err)
+    local committed = c:committed({ { topic = topic, partition = 0 }, { topic = topic, partition = 1 } }, 10)
+    assert.are.same({ 20, 20 }, { committed[1].offset, committed[2].offset })
+    assert.is_true(c:unassign())
+    assert.is_true(c:close())
+    -- store_offsets with auto-commit: only what was stored is committed.
+    local a = rdkafka.consumer(conf(group, { ["enable.auto.commit"] = true, ["auto.commit.interval.ms"] = 200,
+      ["enable.auto.offset.store"] = false }))
+    assert.is_true(a:assign { { topic = topic, partition = 0, offset = 10 } })
+    local first = helpers.consume(a, 3, 30)
+    assert.are.equal(10, first[1].offset)
+    assert.is_true(a:store_offsets(first[2]))
+    assert.is_truthy(helpers.wait_until(30, function()
+      a:poll(0.1)
+      return a:committed({ { topic = topic, partition = 0 } }, 10)[1].offset == 12
+    end))
+    assert.is_true(a:close())
+  end)
+
   it("a regex subscription picks up a topic created after it", function()
     local prefix = helpers.unique("rx"):gsub("%-", "_")
     local c = rdkafka.consumer(conf(helpers.unique("rx"), { ["topic.metadata.refresh.interval.ms"] = 1000 }))
