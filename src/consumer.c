@@ -10,6 +10,7 @@
 static int consumer_new(lua_State *L) {
     char errstr[512];
     int events = RD_KAFKA_EVENT_ERROR;
+    sigset_t saved;
     rd_kafka_conf_t *conf;
     rdk_client *c;
     lua_settop(L, 1);
@@ -32,7 +33,9 @@ static int consumer_new(lua_State *L) {
     if (RDK_HAS(c, RDK_ON_STATS))
         events |= RD_KAFKA_EVENT_STATS;
     rd_kafka_conf_set_events(conf, events);
+    rdk_signals_block(&saved);
     c->rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, errstr, sizeof errstr);
+    rdk_signals_restore(&saved);
     if (c->rk == NULL) {
         rd_kafka_conf_destroy(conf);
         return luaL_error(L, "rdkafka.consumer: %s", errstr);

@@ -26,6 +26,7 @@ static int mock_new(lua_State *L) {
     char errstr[512];
     lua_Integer brokers = luaL_checkinteger(L, 1);
     rd_kafka_conf_t *conf;
+    sigset_t saved;
     rdk_mock *m;
     luaL_argcheck(L, brokers >= 1 && brokers <= 32, 1, "brokers must be between 1 and 32");
     m = (rdk_mock *)lua_newuserdata(L, sizeof *m);
@@ -36,12 +37,15 @@ static int mock_new(lua_State *L) {
     lua_setmetatable(L, -2);
     conf = rd_kafka_conf_new();
     rd_kafka_conf_set(conf, "log_level", "3", errstr, sizeof errstr);
+    rdk_signals_block(&saved);
     m->rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, errstr, sizeof errstr);
     if (m->rk == NULL) {
+        rdk_signals_restore(&saved);
         rd_kafka_conf_destroy(conf);
         return luaL_error(L, "rdkafka.mock_cluster: %s", errstr);
     }
     m->cluster = rd_kafka_mock_cluster_new(m->rk, (int)brokers);
+    rdk_signals_restore(&saved);
     if (m->cluster == NULL) {
         rd_kafka_destroy(m->rk);
         m->rk = NULL;

@@ -2,6 +2,7 @@
 #ifndef RDKAFKA_PRIVATE_H
 #define RDKAFKA_PRIVATE_H
 
+#include <signal.h>
 #include <sys/types.h>
 #include <librdkafka/rdkafka.h>
 #include "compat.h"
@@ -75,6 +76,8 @@ void rdk_destroy_partitions(void *list);
 extern pid_t rdk_pid; /* this process, refreshed in the child after fork() */
 void rdk_open_process(lua_State *L);
 long long rdk_now_ms(void);
+void rdk_signals_block(sigset_t *saved);         /* around starting threads: see process.c */
+void rdk_signals_restore(const sigset_t *saved);
 
 /* client.c */
 rdk_client *rdk_new_client(lua_State *L, const char *mt);

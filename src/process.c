@@ -3,6 +3,7 @@
  * module's code, kept loaded while threads of its own may still run. */
 #include <dlfcn.h>
 #include <pthread.h>
+#include <signal.h>
 #include <time.h>
 #include <unistd.h>
 #include "private.h"
@@ -48,3 +49,19 @@ long long rdk_now_ms(void) {
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
+
+/* Threads librdkafka or this module start inherit the signal mask of the
+ * thread that starts them: with SIGINT and SIGTERM blocked around that, a
+ * stop signal is always delivered to the application's thread (where the
+ * service runtime's handler, or the default action, takes it) and never
+ * interrupts a librdkafka thread (its mock cluster treats an interrupted
+ * poll() as fatal). */
+void rdk_signals_block(sigset_t *saved) {
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &set, saved);
+}
+
+void rdk_signals_restore(const sigset_t *saved) { pthread_sigmask(SIG_SETMASK, saved, NULL); }

@@ -13,6 +13,7 @@
 static int producer_new(lua_State *L) {
     char errstr[512];
     int events = RD_KAFKA_EVENT_DR | RD_KAFKA_EVENT_ERROR;
+    sigset_t saved;
     rd_kafka_conf_t *conf;
     rdk_client *c;
     lua_settop(L, 1);
@@ -39,7 +40,9 @@ static int producer_new(lua_State *L) {
         }
     }
     rd_kafka_conf_set_events(conf, events);
+    rdk_signals_block(&saved);
     c->rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, errstr, sizeof errstr);
+    rdk_signals_restore(&saved);
     if (c->rk == NULL) {
         rd_kafka_conf_destroy(conf);
         return luaL_error(L, "rdkafka.producer: %s", errstr);
@@ -236,12 +239,15 @@ static long long flush_for(lua_State *L, rdk_client *c, int base, int timeout_ms
     int helper = 0;
     if (c->in_flight > 0 && timeout_ms > 0) {
         pthread_attr_t attr;
+        sigset_t saved;
         f.rk = c->rk;
         f.deadline = deadline;
         f.stop = 0;
         if (pthread_attr_init(&attr) == 0) {
             pthread_attr_setstacksize(&attr, FLUSHER_STACK_SIZE);
+            rdk_signals_block(&saved);
             helper = pthread_create(&f.thread, &attr, flusher_run, &f) == 0;
+            rdk_signals_restore(&saved);
             pthread_attr_destroy(&attr);
         }
     }

@@ -169,6 +169,7 @@ int rdk_shutdown_prepare(rdk_shutdown *s) {
     static pthread_once_t once = PTHREAD_ONCE_INIT;
     pthread_attr_t attr;
     pthread_t thread;
+    sigset_t saved;
     int err;
     pthread_once(&once, init_once);
     if ((err = pthread_attr_init(&attr)) != 0)
@@ -176,7 +177,9 @@ int rdk_shutdown_prepare(rdk_shutdown *s) {
     pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
     pthread_attr_setstacksize(&attr, STACK_SIZE);
     s->refs = 2;
+    rdk_signals_block(&saved);
     err = pthread_create(&thread, &attr, shutdown_thread, s);
+    rdk_signals_restore(&saved);
     pthread_attr_destroy(&attr);
     if (err != 0) {
         s->refs = 1;
