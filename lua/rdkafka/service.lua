@@ -320,6 +320,17 @@ local function traceback(err)
   return err
 end
 
+-- handler(event, ctx) in a protected call with a traceback. Lua 5.1's
+-- xpcall passes no arguments (5.2+ and LuaJIT do): a closure there.
+local call_handler
+if select(2, xpcall(function(a) return a end, traceback, true)) then
+  call_handler = function(handler, event, ctx) return xpcall(handler, traceback, event, ctx) end
+else
+  call_handler = function(handler, event, ctx)
+    return xpcall(function() return handler(event, ctx) end, traceback)
+  end
+end
+
 -- Handles one message; returns false when its partition must wait (the
 -- rest of the batch for it is skipped).
 function Service:_handle(key, msg)
@@ -342,7 +353,7 @@ function Service:_handle(key, msg)
     topic = msg.topic, partition = msg.partition, offset = msg.offset, key = msg.key,
     headers = msg.headers, timestamp = msg.timestamp, attempt = attempt, service = self.name, _svc = self,
   }, ctx_methods)
-  local done, err = xpcall(route.handler, traceback, event, ctx)
+  local done, err = call_handler(route.handler, event, ctx)
   if done then
     c.handled = c.handled + 1
     self.retry[key] = nil
