@@ -18,8 +18,15 @@ local id_counter = 0
 local id_prefix
 local function event_id()
   if not id_prefix then
-    math.randomseed(math.floor(core.time_ms() % 2147483647), math.floor(core.monotonic() * 1e6 % 2147483647))
-    id_prefix = ("%08x%08x"):format(math.random(0, 0x7fffffff), math.random(0, 0x7fffffff))
+    -- 8 random bytes, without touching the application's math.random.
+    local f = io.open("/dev/urandom", "rb")
+    local bytes = f and f:read(8)
+    if f then f:close() end
+    if bytes and #bytes == 8 then
+      id_prefix = bytes:gsub(".", function(ch) return ("%02x"):format(ch:byte()) end)
+    else
+      id_prefix = ("%x%x"):format(math.floor(core.time_ms()), math.floor(core.monotonic() * 1e6 % 2147483647))
+    end
   end
   id_counter = id_counter + 1
   return ("%s-%x-%x"):format(id_prefix, math.floor(core.time_ms()), id_counter)
@@ -40,12 +47,14 @@ function M.new(opts)
     on_failure = opts.on_failure,
     log = opts.log or options.default_log,
     counters = { published = 0, delivered = 0, failed = 0 },
+    failed_by_topic = {},
   }, Publisher)
   local conf = options.librdkafka(opts)
   conf["bootstrap.servers"] = opts.brokers
   conf.on_delivery = function(err, msg)
     if err then
       self.counters.failed = self.counters.failed + 1
+      self.failed_by_topic[msg.topic] = (self.failed_by_topic[msg.topic] or 0) + 1
       if self.on_failure then
         self.on_failure(err, msg)
       else
@@ -140,6 +149,7 @@ function Publisher:close(timeout)
   return undelivered
 end
 
-Publisher.__close = Publisher.close
+-- For `local pub <close> = ...`: the second argument there is an error, not a timeout.
+Publisher.__close = function(self) self:close() end
 
 return M

@@ -76,6 +76,9 @@ function M.new(opts)
   if opts.name == "" then error("service.new: option 'name' must be a non-empty string", 2) end
   check_count("retries", opts.retries, 0)
   check_count("batch", opts.batch, 1)
+  if opts.batch and opts.batch > 1000000 then
+    error("service.new: option 'batch' must be at most 1000000", 2)
+  end
   check_seconds("backoff", opts.backoff)
   check_seconds("max_backoff", opts.max_backoff)
   check_seconds("commit_interval", opts.commit_interval)
@@ -177,6 +180,14 @@ function Service:_commit(sync, timeout, only)
     end
   end
   if #list == 0 then return true end
+  self.last_commit = now()
+  -- What handlers published is delivered before the offsets of the events
+  -- that published it are committed: a crash after the commit loses none.
+  if self.pub and self.pub:pending() > 0 and self.pub:flush(timeout or 10) > 0 then
+    self.log("warn", ("service=%s commit put off: %d published events not delivered yet")
+      :format(self.name, self.pub:pending()))
+    return nil, "published events not delivered yet"
+  end
   local ok, err
   if sync then ok, err = self.consumer:commit(list, timeout) else ok, err = self.consumer:commit_async(list) end
   if ok and sync then
@@ -187,7 +198,6 @@ function Service:_commit(sync, timeout, only)
   elseif not ok then
     self.log("warn", ("service=%s commit failed: %s"):format(self.name, tostring(err)))
   end
-  self.last_commit = now()
   return ok, err
 end
 
@@ -210,19 +220,24 @@ function Service:_start()
   conf["group.id"] = self.name
   if conf["auto.offset.reset"] == nil then conf["auto.offset.reset"] = "earliest" end
   conf["enable.auto.commit"] = false -- the service commits what its handlers finished
-  conf.on_assign = function(_, partitions)
+  conf.on_assign = function(c, partitions)
     self.rebalances = self.rebalances + 1
     for _, tp in ipairs(partitions) do
       local key = key_of(tp.topic, tp.partition)
       self.owned[key] = { tp.topic, tp.partition }
       self.retry[key], self.halted[key], self.done[key], self.dirty[key] = nil, nil, nil, nil
     end
+    -- librdkafka keeps a pause across revoke and assign: a partition parked
+    -- for a retry before the rebalance would stay stopped. Fresh state, so
+    -- every partition runs (from the committed offset).
+    if #partitions > 0 then c:resume(partitions) end
   end
   conf.on_revoke = function(_, partitions)
     self.rebalances = self.rebalances + 1
     local only = {}
     for _, tp in ipairs(partitions) do only[key_of(tp.topic, tp.partition)] = true end
-    self:_commit(true, 10, only) -- hand over exactly what was handled
+    local ok, err = self:_commit(true, 10, only) -- hand over exactly what was handled
+    if not ok then self.revoke_error = err end
     self:_forget(partitions)
   end
   conf.on_lost = function(_, partitions)
@@ -244,6 +259,10 @@ function Service:_start()
   end
   conf.on_error = function(err)
     self.log(err.fatal and "error" or "warn", ("service=%s kafka: %s"):format(self.name, tostring(err)))
+    if err.fatal then
+      self.log("error", ("service=%s stops: the consumer cannot go on after a fatal error"):format(self.name))
+      self.stop_requested = true
+    end
   end
   self.consumer = rdkafka.consumer(conf)
   self:_subscribe()
@@ -261,9 +280,17 @@ function Service:_publisher()
   return self.pub
 end
 
+-- The dead-letter topic for topic, or nil and why.
 function Service:_dlq_topic(topic)
   if type(self.dlq) == "string" then return self.dlq end
-  if type(self.dlq) == "function" then return self.dlq(topic, self.name) end
+  if type(self.dlq) == "function" then
+    local ok, name = pcall(self.dlq, topic, self.name)
+    if not ok then return nil, "the dlq function raised: " .. tostring(name) end
+    if type(name) ~= "string" or name == "" then
+      return nil, "the dlq function returned " .. type(name) .. ", not a topic name"
+    end
+    return name
+  end
   return ("%s.%s.dlq"):format(topic, self.name)
 end
 
@@ -277,12 +304,16 @@ function Service:_dead_letter(msg, reason, attempts)
   headers[#headers + 1] = { "dlq-offset", ("%d"):format(msg.offset) }
   headers[#headers + 1] = { "dlq-attempts", tostring(attempts) }
   headers[#headers + 1] = { "dlq-service", self.name }
-  local p = self:_publisher().producer
-  local delivered
-  local before = self.pub.counters.failed
-  local ok, err = p:produce { topic = self:_dlq_topic(msg.topic), key = msg.key, value = msg.value, headers = headers }
-  if ok then
-    delivered = p:flush(10) == 0 and self.pub.counters.failed == before
+  local dlq, err = self:_dlq_topic(msg.topic)
+  local delivered = false
+  if dlq then
+    local pub = self:_publisher()
+    local before = pub.failed_by_topic[dlq] or 0
+    local ok
+    ok, err = pub.producer:produce { topic = dlq, key = msg.key, value = msg.value, headers = headers }
+    -- Waited for (at most 10 s: the loop stands still meanwhile): the
+    -- offset moves on only once the dead letter is delivered.
+    if ok then delivered = pub:flush(10) == 0 and (pub.failed_by_topic[dlq] or 0) == before end
   end
   if not delivered then
     self.log("error", ("service=%s cannot dead-letter %s/%d@%d: %s"):format(self.name, msg.topic, msg.partition,
@@ -337,7 +368,10 @@ function Service:_handle(key, msg)
   local c = self.counters
   local retry = self.retry[key]
   local attempt = 1
-  if retry and retry.offset == msg.offset then attempt = retry.attempt + 1 end
+  if retry and retry.offset == msg.offset then
+    if retry.dead_letter then return self:_give_up(key, msg, retry.dead_letter, retry.attempt) end
+    attempt = retry.attempt + 1
+  end
   local route = self:_route(msg.topic)
   if not route then -- a topic matched by the subscription with no handler: nothing to do
     self:_mark_done(key, msg)
@@ -391,8 +425,10 @@ function Service:_give_up(key, msg, reason, attempt)
     self:_mark_done(key, msg)
     return true
   end
-  -- Not delivered to the dead-letter topic either: wait and try again.
-  self:_park(key, msg, attempt - 1, self.max_backoff)
+  -- Not delivered to the dead-letter topic either: wait, then try the
+  -- dead letter again (the handler is not called again).
+  self:_park(key, msg, attempt, self.max_backoff)
+  self.retry[key].dead_letter = reason
   return false
 end
 
@@ -429,6 +465,9 @@ function Service:step(timeout)
     local msg = msgs[i]
     local key = key_of(msg.topic, msg.partition)
     local retry = self.retry[key]
+    if self.stop_requested or core.signal_received() then
+      break -- the rest of the batch is not done: fetched again next time
+    end
     if self.owned[key] and not skip[key] and not self.halted[key]
         and not (retry and (not retry.resumed or msg.offset < retry.offset)) then
       n = n + 1
@@ -515,10 +554,18 @@ function Service:close(timeout)
   local first_err
   if self.consumer then
     self:_log_line("stop")
-    local ok, err = self:_commit(true, timeout)
-    if not ok then first_err = err end
-    ok, err = self.consumer:close(timeout) -- on_revoke commits again (nothing left)
-    if not ok then first_err = first_err or err end
+    local _, commit_err = self:_commit(true, timeout)
+    self.revoke_error = nil
+    -- Closing revokes the partitions: on_revoke commits again what is left
+    -- (say the commit above met a rebalance).
+    local ok, err = self.consumer:close(timeout)
+    if not ok then
+      first_err = err
+    elseif self.revoke_error then
+      first_err = self.revoke_error
+    elseif next(self.dirty) ~= nil then -- not revoked (a static member): still not committed
+      first_err = commit_err
+    end
     self.consumer = nil
   end
   if self.pub then
@@ -555,6 +602,10 @@ function M.run_all(services, opts)
         if not svc.stop_requested then
           running = running + 1
           svc:step(wait)
+        elseif not svc.stopped then
+          -- Closed at once: its partitions go to the other instances now.
+          local closed, close_err = svc:close()
+          if not closed then svc.log("error", ("service=%s close: %s"):format(svc.name, tostring(close_err))) end
         end
       end
       if running == 0 or (opts.stop_when and opts.stop_when()) then break end

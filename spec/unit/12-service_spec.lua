@@ -189,6 +189,69 @@ describe("rdkafka.service", function()
     assert.is_true(svc:close())
   end)
 
+  it("a partition parked for a retry runs again after a rebalance", function()
+    local t, other = topic(2), topic(1)
+    local pub = service.publisher { brokers = brokers }
+    assert(pub:publish(t, { n = "flaky" }, { partition = 0 }))
+    assert(pub:publish(t, { n = "after" }, { partition = 0 }))
+    assert.are.equal(0, pub:flush(10))
+    pub:close()
+    local calls = {}
+    local svc = new_service { backoff = 3, ["heartbeat.interval.ms"] = 300 }
+    svc:on(t, function(event, ctx)
+      calls[#calls + 1] = event.n .. "#" .. ctx.attempt
+      if event.n == "flaky" and #calls == 1 then error("fail once") end
+    end)
+    assert.is_truthy(run_until(svc, 30, function() return #calls == 1 end))
+    -- Another member joins the group while the partition is parked.
+    local member = rdkafka.consumer(helpers.consumer_conf(brokers, svc.name, { ["heartbeat.interval.ms"] = 300 }))
+    assert(member:subscribe(other))
+    local before = svc.rebalances
+    assert.is_truthy(helpers.wait_until(30, function()
+      svc:step(0.05)
+      member:poll(0.05)
+      return svc.rebalances >= before + 2
+    end))
+    assert.is_truthy(helpers.wait_until(30, function()
+      svc:step(0.05)
+      member:poll(0.05)
+      return calls[#calls] == "after#1"
+    end), "the partition stayed parked: " .. table.concat(calls, " "))
+    assert.is_true(member:close())
+    assert.is_true(svc:close())
+  end)
+
+  it("stop() ends the batch after the current event; the rest is handled next time", function()
+    local t = topic(1)
+    local events = {}
+    for i = 1, 20 do events[i] = { n = i } end
+    publish(t, events)
+    local name = helpers.unique("stop")
+    local handled = {}
+    local svc = new_service { name = name }
+    svc:on(t, function(event) handled[#handled + 1] = event.n if event.n == 1 then svc:stop() end end)
+    assert.is_true(svc:run())
+    assert.are.same({ 1 }, handled)
+    svc = new_service { name = name }
+    svc:on(t, function(event) handled[#handled + 1] = event.n end)
+    assert.is_truthy(run_until(svc, 30, function() return #handled == 20 end))
+    assert.is_true(svc:close())
+    for i = 1, 20 do assert.are.equal(i, handled[i]) end
+  end)
+
+  it("a dlq function that fails parks the partition, logs why, and never calls the handler again", function()
+    local t = topic(1)
+    publish(t, { { n = 1 } })
+    local calls = 0
+    local svc = new_service { retries = 0, max_backoff = 0.1, dlq = function() return nil end }
+    svc:on(t, function() calls = calls + 1 error("no") end)
+    assert.is_truthy(run_until(svc, 30, function() return calls == 1 end))
+    run_until(svc, 1, function() return false end) -- the dead letter is tried again meanwhile
+    assert.are.equal(1, calls)
+    assert.matches("cannot dead%-letter .*the dlq function returned nil, not a topic name", table.concat(lines, "\n"))
+    assert.is_true(svc:close())
+  end)
+
   it("handles the events of one key in order, also across a retry", function()
     local t = topic(3)
     local events = {}
