@@ -217,7 +217,10 @@ describe("rdkafka.service", function()
       member:poll(0.05)
       return calls[#calls] == "after#1"
     end), "the partition stayed parked: " .. table.concat(calls, " "))
+    -- The member leaves: once that rebalance is over, this one closes cleanly.
+    before = svc.rebalances
     assert.is_true(member:close())
+    assert.is_truthy(run_until(svc, 30, function() return svc.rebalances >= before + 2 end))
     assert.is_true(svc:close())
   end)
 
