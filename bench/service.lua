@@ -3,12 +3,22 @@
 -- JSON with lua-cjson (the runtime's own work left out), same broker, same
 -- topic, fresh groups. Prints "plain N" and "service N" (events/s, first
 -- event to last).
--- usage: lua bench/service.lua BROKERS TOPIC COUNT
+-- usage: lua bench/service.lua BROKERS TOPIC COUNT [produce]
+-- (produce: publishes the COUNT events first, and nothing else)
 local rdkafka = require("rdkafka")
 local service = require("rdkafka.service")
 local cjson = require("cjson.safe")
 local now = require("rdkafka.core").monotonic
 local brokers, topic, count = arg[1], arg[2], tonumber(arg[3])
+if arg[4] == "produce" then
+  local pub = service.publisher { brokers = brokers }
+  for i = 1, count do
+    local user = "user-" .. (i % 1000)
+    assert(pub:publish(topic, { n = i, user = user, email = "someone@example.org" }, { key = user }))
+  end
+  assert(pub:close() == 0)
+  return
+end
 local tag = tostring(math.floor(now() * 1000))
 
 -- Plain: consume, decode, count; commit the positions at the end.
