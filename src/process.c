@@ -51,16 +51,14 @@ long long rdk_now_ms(void) {
 }
 
 /* Threads librdkafka or this module start inherit the signal mask of the
- * thread that starts them: with SIGINT and SIGTERM blocked around that, a
- * stop signal is always delivered to the application's thread (where the
- * service runtime's handler, or the default action, takes it) and never
- * interrupts a librdkafka thread (its mock cluster treats an interrupted
+ * thread that starts them: with signals blocked around that, a signal is
+ * always delivered to the application's thread (where the service runtime's
+ * handler, or the default action, takes it) and never interrupts a
+ * librdkafka thread (its mock cluster treats an interrupted
  * poll() as fatal). */
 void rdk_signals_block(sigset_t *saved) {
     sigset_t set;
-    sigemptyset(&set);
-    sigaddset(&set, SIGINT);
-    sigaddset(&set, SIGTERM);
+    sigfillset(&set); /* every signal, as librdkafka does for its own threads */
     pthread_sigmask(SIG_BLOCK, &set, saved);
 }
 
