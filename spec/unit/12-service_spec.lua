@@ -182,8 +182,10 @@ describe("rdkafka.service", function()
       if event.n == "bad" then error("stop here") end
       handled[#handled + 1] = event.n
     end)
-    assert.is_truthy(run_until(svc, 30, function() return #handled == 1 end))
-    run_until(svc, 1, function() return false end)
+    assert.is_truthy(run_until(svc, 30, function()
+      return #handled == 1 and table.concat(lines, "\n"):find("stopped at offset", 1, true)
+    end))
+    run_until(svc, 1, function() return false end) -- "next" stays behind the stop
     assert.are.same({ "other" }, handled)
     assert.matches("partition " .. t .. "/0 stopped at offset 0 (dlq = false): ", table.concat(lines, "\n"), 1, true)
     assert.is_true(svc:close())
