@@ -31,7 +31,7 @@ build = {
         "src/core.c", "src/client.c", "src/conf.c", "src/consumer.c", "src/error.c",
         "src/guard.c", "src/message.c", "src/mock.c", "src/offsets.c", "src/partitions.c",
         "src/process.c", "src/producer.c", "src/rebalance.c", "src/runtime.c",
-        "src/shutdown.c",
+        "src/shutdown.c", "src/wake.c",
       },
       libraries = { "rdkafka", "pthread", "dl" },
       incdirs = { "$(RDKAFKA_INCDIR)" },

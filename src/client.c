@@ -18,6 +18,7 @@ rdk_client *rdk_new_client(lua_State *L, const char *mt) {
     memset(c, 0, sizeof *c);
     c->mt = mt;
     c->pid = rdk_pid;
+    c->wake_r = c->wake_w = -1;
     luaL_getmetatable(L, mt);
     lua_setmetatable(L, -2);
     lua_createtable(L, RDK_PENDING_ERROR, 0);
@@ -311,6 +312,11 @@ int rdk_enter(lua_State *L, rdk_client *c, int nargs, const char *what) {
 /* Ends serving; raises the first error a callback raised. */
 void rdk_leave(lua_State *L, rdk_client *c, int base) {
     c->busy = 0;
+    if (c->wake_r >= 0) {
+        lua_rawgeti(L, base, RDK_PENDING_ERROR);
+        rdk_wake_rearm(c, !lua_isnil(L, -1));
+        lua_pop(L, 1);
+    }
     if (!lua_isnil(L, base + 1)) {
         lua_pushvalue(L, base + 1);
         lua_error(L);

@@ -472,6 +472,7 @@ static int consumer_close(lua_State *L) {
     if (c->rk == NULL || c->pid != rdk_pid) {
         /* Closed, or created in another process: its threads live there. */
         if (c->rk != NULL) {
+            rdk_wake_close(c); /* this process's copy of the pipe only */
             rdk_shutdown_free(c->shutdown);
             c->shutdown = NULL;
             c->rk = NULL;
@@ -519,6 +520,7 @@ static int consumer_close(lua_State *L) {
             unserved++;
         rd_kafka_event_destroy(ev);
     }
+    rdk_wake_close(c);
     rdk_shutdown_begin(c->shutdown, c->rk, RDK_SHUTDOWN_CONSUMER_CLOSE, own);
     for (;;) {
         long long left = deadline - rdk_now_ms();
@@ -570,12 +572,14 @@ static int consumer_gc(lua_State *L) {
         if (c->held != NULL)
             rd_kafka_event_destroy(c->held);
         c->held = NULL;
+        rdk_wake_close(c);
         rdk_shutdown_begin(c->shutdown, c->rk, RD_KAFKA_DESTROY_F_NO_CONSUMER_CLOSE, NULL);
         queues[0] = c->queue;
         queues[1] = c->commit_queue;
         rdk_shutdown_finish(c->shutdown, 0, queues, 2);
         c->shutdown = NULL;
     }
+    rdk_wake_close(c); /* in a child: this process's copy of the pipe */
     rdk_shutdown_free(c->shutdown);
     c->shutdown = NULL;
     c->rk = NULL;

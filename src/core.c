@@ -15,6 +15,7 @@ RDK_EXPORT int luaopen_rdkafka_core(lua_State *L) {
     rdk_open_error(L);
     rdk_open_producer(L);
     rdk_open_consumer(L);
+    rdk_open_wake(L);
     rdk_open_mock(L);
     rdk_open_runtime(L);
     lua_pushstring(L, rd_kafka_version_str());

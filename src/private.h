@@ -54,6 +54,7 @@ typedef struct rdk_client {
     rd_kafka_topic_partition_t *partition;
     rd_kafka_event_t *held;        /* a rebalance consume met after taking messages (consumer) */
     rd_kafka_queue_t *commit_queue; /* where commit_async's results arrive (consumer) */
+    int wake_r, wake_w;             /* pollfd()'s pipe, -1 until asked for (wake.c) */
 } rdk_client;
 
 /* error.c */
@@ -139,6 +140,11 @@ void rdk_serve_rebalance(lua_State *L, rdk_client *c, rd_kafka_event_t *ev); /* 
 void rdk_rebalance_finish(rdk_client *c, rd_kafka_event_t *ev, long long assigns_before);
 void rdk_serve_commit(lua_State *L, rdk_client *c, rd_kafka_event_t *ev);    /* in serve_event */
 void rdk_revoke_before_close(lua_State *L, rdk_client *c, int base, long long deadline);
+
+/* wake.c: pollfd(), events(), timeout() for event loops */
+void rdk_wake_rearm(rdk_client *c, int pending); /* in rdk_leave */
+void rdk_wake_close(rdk_client *c);              /* before the queue goes */
+void rdk_open_wake(lua_State *L);
 
 /* runtime.c: signals, wall clock and topic patterns for the service runtime */
 void rdk_open_runtime(lua_State *L);

@@ -280,6 +280,7 @@ static int producer_flush(lua_State *L) {
 /* Destroys the handle on the thread rdk_shutdown_prepare started, waiting
  * for that until deadline at most. */
 static void destroy(rdk_client *c, long long deadline) {
+    rdk_wake_close(c);
     rdk_shutdown_begin(c->shutdown, c->rk, 0, NULL);
     rdk_shutdown_finish(c->shutdown, deadline, &c->queue, 1);
     c->shutdown = NULL;
@@ -292,6 +293,7 @@ static void destroy(rdk_client *c, long long deadline) {
 static int forget_in_child(lua_State *L, rdk_client *c) {
     if (c->rk == NULL || c->pid == rdk_pid)
         return 0;
+    rdk_wake_close(c); /* this process's copy of the pipe only */
     c->rk = NULL;
     c->queue = NULL;
     rdk_shutdown_free(c->shutdown);
