@@ -43,6 +43,7 @@ build = {
     ["rdkafka.codec"] = "lua/rdkafka/codec.lua",
     ["rdkafka.options"] = "lua/rdkafka/options.lua",
     ["rdkafka.metrics"] = "lua/rdkafka/metrics.lua",
+    ["rdkafka.resty"] = "lua/rdkafka/resty.lua",
   },
   install = {
     bin = { ["rdkafka-service"] = "bin/rdkafka-service" },

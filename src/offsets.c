@@ -121,6 +121,31 @@ static int consumer_watermarks(lua_State *L) {
     return 2;
 }
 
+/* c:cached_watermarks(topic, partition): low, high as this consumer last saw
+ * them (high comes with every fetch; low with statistics), without asking
+ * the broker: nil for either that is not known yet. */
+static int consumer_cached_watermarks(lua_State *L) {
+    rdk_client *c = check(L);
+    size_t len;
+    const char *topic = luaL_checklstring(L, 2, &len);
+    lua_Integer partition = 0;
+    int64_t low = RD_KAFKA_OFFSET_INVALID, high = RD_KAFKA_OFFSET_INVALID;
+    luaL_argcheck(L, len > 0, 2, "topic name must be a non-empty string");
+    luaL_argcheck(L, rdk_isinteger(L, 3) && (partition = lua_tointeger(L, 3)) >= 0 && partition <= INT32_MAX,
+                  3, "partition must be a non-negative integer");
+    if (rd_kafka_get_watermark_offsets(c->rk, topic, (int32_t)partition, &low, &high) != 0)
+        low = high = RD_KAFKA_OFFSET_INVALID; /* an unknown partition: nothing seen */
+    if (low < 0)
+        lua_pushnil(L);
+    else
+        rdk_pushint64(L, low);
+    if (high < 0)
+        lua_pushnil(L);
+    else
+        rdk_pushint64(L, high);
+    return 2;
+}
+
 /* c:offsets_for_times({{topic=, partition=, timestamp=}, ...} [, timeout=10]):
  * per partition, the offset of the first message whose timestamp is at least
  * timestamp (ms since the epoch); offset nil when there is none. */
@@ -194,6 +219,7 @@ const luaL_Reg rdk_consumer_offset_methods[] = {
     {"pause", consumer_pause},
     {"resume", consumer_resume},
     {"watermarks", consumer_watermarks},
+    {"cached_watermarks", consumer_cached_watermarks},
     {"offsets_for_times", consumer_offsets_for_times},
     {"store_offsets", consumer_store_offsets},
     {"subscription", consumer_subscription},

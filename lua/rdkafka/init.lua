@@ -73,7 +73,10 @@ local monotonic = core.monotonic
 -- `{topic=, partition=, position=, committed=, high=, lag=}`, where `lag`
 -- counts the messages from the position (else the committed offset, else the
 -- start of the log) up to `high`. All the queries together wait at most
--- `timeout` seconds (default 10).
+-- `timeout` seconds (default 10). With timeout 0 nothing is asked of the
+-- brokers: `high` is the one the last fetch brought, `committed` is nil, and
+-- `lag` is nil where the position or `high` is not known yet (for an event
+-- loop, such as nginx's, that must not wait).
 -- @return the list, or nil and an error
 function core.consumer_methods.lag(c, timeout)
   if timeout == nil then timeout = 10 end
@@ -82,6 +85,16 @@ function core.consumer_methods.lag(c, timeout)
   end
   local assigned = c:assignment()
   if type(assigned) ~= "table" or #assigned == 0 then return assigned end
+  if timeout == 0 then
+    local positions, result = c:position(assigned), {}
+    for i, entry in ipairs(assigned) do
+      local _, high = c:cached_watermarks(entry.topic, entry.partition)
+      local position = positions[i].offset
+      result[i] = { topic = entry.topic, partition = entry.partition, position = position, high = high,
+        lag = (position and high) and math.max(0, high - position) or nil }
+    end
+    return result
+  end
   local deadline = monotonic() + timeout
   local function left() return math.max(0, deadline - monotonic()) end
   local positions = c:position(assigned)

@@ -11,7 +11,7 @@ local M = {}
 local Publisher = {}
 Publisher.__index = Publisher
 
-local QUEUE_FULL_WAIT = 10 -- seconds publish waits for room in a full local queue
+local QUEUE_FULL_WAIT = 10 -- seconds publish waits for room in a full local queue, by default
 
 -- event-id: unique across processes without a UUID library.
 local id_counter = 0
@@ -32,20 +32,28 @@ local function event_id()
   return ("%s-%x-%x"):format(id_prefix, math.floor(core.time_ms()), id_counter)
 end
 
-local KNOWN = { brokers = "string", name = "string", codec = true, on_failure = "function", log = "function" }
+local KNOWN = { brokers = "string", name = "string", codec = true, on_failure = "function", log = "function",
+  queue_full_wait = "number" }
 
 --- Creates a publisher.
 -- @tparam table opts `brokers` (required), `name` (the `producer` header;
 --   default "rdkafka"), `codec` ("json", "raw" or a codec table; default
 --   json), `on_failure(err, msg)` (a delivery that failed; default: the
---   log), `log(level, line)`, and any librdkafka property (a key with a dot).
+--   log), `log(level, line)`, `queue_full_wait` (seconds publish waits for
+--   room when the local queue is full, default 10; 0 in an event loop such as
+--   nginx's, where waiting blocks), and any librdkafka property (a key with a dot).
 function M.new(opts)
   options.check("publisher", opts, KNOWN, { "brokers" })
+  local wait = opts.queue_full_wait
+  if wait ~= nil and (wait ~= wait or wait < 0) then
+    error("publisher: option 'queue_full_wait' must be a non-negative number of seconds", 2)
+  end
   local self = setmetatable({
     name = opts.name or "rdkafka",
     codec = codecs.resolve(opts.codec, "publisher: option 'codec'"),
     on_failure = opts.on_failure,
     log = opts.log or options.default_log,
+    queue_full_wait = wait or QUEUE_FULL_WAIT,
     counters = { published = 0, delivered = 0, failed = 0 },
     failed_by_topic = {},
   }, Publisher)
@@ -108,7 +116,7 @@ function Publisher:publish(topic, event, opts)
   end
   local msg = { topic = topic, value = value, key = opts.key, partition = opts.partition, headers = headers }
   local p = self.producer
-  local deadline = core.monotonic() + QUEUE_FULL_WAIT
+  local deadline = core.monotonic() + self.queue_full_wait
   local done, err = p:produce(msg)
   while not done and err.name == "_QUEUE_FULL" and core.monotonic() < deadline do
     p:poll(0.05) -- serve reports: they make room

@@ -31,7 +31,7 @@ Service.__index = Service
 local KNOWN = {
   name = "string", brokers = "string", codec = true, retries = "number", backoff = "number",
   max_backoff = "number", dlq = true, commit_interval = "number", log_interval = "number",
-  log = "function", batch = "number",
+  log = "function", batch = "number", lag_timeout = "number",
 }
 
 -- librdkafka properties a producer would warn about: kept from the publisher.
@@ -64,7 +64,9 @@ end
 --   `<topic>.<name>.dlq`; a string: that topic; a function(topic, name); false:
 --   stop the partition instead), `commit_interval` (5 s), `log_interval`
 --   (60 s; 0: no periodic line), `log(level, line)`, `batch` (messages per
---   step, 100), and any librdkafka property (a key with a dot).
+--   step, 100), `lag_timeout` (seconds the periodic line waits for the lag,
+--   0.5; 0 asks no broker, for event loops), and any librdkafka property (a
+--   key with a dot).
 function M.new(opts)
   if type(opts) == "table" and opts.brokers == nil and M.defaults.brokers then
     local copy = {}
@@ -83,6 +85,7 @@ function M.new(opts)
   check_seconds("max_backoff", opts.max_backoff)
   check_seconds("commit_interval", opts.commit_interval)
   check_seconds("log_interval", opts.log_interval)
+  check_seconds("lag_timeout", opts.lag_timeout)
   local dlq = opts.dlq
   if dlq ~= nil and dlq ~= false and type(dlq) ~= "string" and type(dlq) ~= "function" then
     error(("service.new: option 'dlq' must be a topic name, a function, or false, got %s"):format(type(dlq)), 2)
@@ -98,6 +101,7 @@ function M.new(opts)
     dlq = dlq,
     commit_interval = opts.commit_interval or 5,
     log_interval = opts.log_interval or 60,
+    lag_timeout = opts.lag_timeout or 0.5,
     log = opts.log or options.default_log,
     batch = opts.batch or 100,
     conf = options.librdkafka(opts),
@@ -485,20 +489,22 @@ end
 
 function Service:_log_line(why)
   local c = self.counters
-  local lag, list = self:_total_lag(0.5)
+  local lag, list = self:_total_lag(self.lag_timeout)
   self.log("info", ("service=%s %s handled=%d failed=%d retried=%d dead_lettered=%d decode_errors=%d lag=%s")
     :format(self.name, why, c.handled, c.failed, c.retried, c.dead_lettered, c.decode_errors, tostring(lag)))
   -- A partition whose lag grew at each of the last 4 lines: consumers do
   -- not keep up with producers.
   for _, e in ipairs(list or {}) do
-    local key = key_of(e.topic, e.partition)
-    local h = self.lag_history[key] or {}
-    self.lag_history[key] = h
-    h[#h + 1] = e.lag
-    if #h > 4 then table.remove(h, 1) end
-    if #h == 4 and h[1] < h[2] and h[2] < h[3] and h[3] < h[4] then
-      self.log("warn", ("service=%s lag of %s/%d keeps growing (%d, %d, %d, %d): consuming slower than producing")
-        :format(self.name, e.topic, e.partition, unpack(h)))
+    if e.lag ~= nil then -- nil: not known yet (lag_timeout 0)
+      local key = key_of(e.topic, e.partition)
+      local h = self.lag_history[key] or {}
+      self.lag_history[key] = h
+      h[#h + 1] = e.lag
+      if #h > 4 then table.remove(h, 1) end
+      if #h == 4 and h[1] < h[2] and h[2] < h[3] and h[3] < h[4] then
+        self.log("warn", ("service=%s lag of %s/%d keeps growing (%d, %d, %d, %d): consuming slower than producing")
+          :format(self.name, e.topic, e.partition, unpack(h)))
+      end
     end
   end
 end
@@ -508,7 +514,7 @@ function Service:_total_lag(timeout)
   local list = self.consumer:lag(timeout)
   if not list then return nil end
   local total = 0
-  for _, e in ipairs(list) do total = total + e.lag end
+  for _, e in ipairs(list) do total = total + (e.lag or 0) end -- nil: not known yet
   return total, list
 end
 
