@@ -1,10 +1,12 @@
-/* rdkafka.Consumer, continued: offsets and flow control (committed,
- * position, seek, pause, resume, watermarks, offsets_for_times,
- * store_offsets), subscription and member_id. Lists are as in partitions.c. */
+/* rdkafka.Consumer, continued: offsets and flow control (commit,
+ * commit_async, committed, position, seek, pause, resume, watermarks,
+ * cached_watermarks, offsets_for_times, store_offsets), subscription and
+ * member_id. Lists are as in partitions.c. */
 #include <stdlib.h>
 #include "private.h"
 
 #define QUERY_TIMEOUT_MS 10000
+#define COMMIT_TIMEOUT_MS 10000
 
 static rdk_client *check(lua_State *L) { return rdk_check_client(L, 1, RDK_CONSUMER_MT); }
 
@@ -28,6 +30,133 @@ static int return_done(lua_State *L, rd_kafka_topic_partition_list_t *list, void
                        rd_kafka_resp_err_t err) {
     if (err == RD_KAFKA_RESP_ERR_NO_ERROR)
         err = rdk_partitions_error(list);
+    rd_kafka_topic_partition_list_destroy(list);
+    *guard = NULL;
+    if (err)
+        return rdk_return_error(L, err, NULL);
+    lua_pushboolean(L, 1);
+    return 1;
+}
+
+/* The commit's outcome from its OFFSET_COMMIT event: the request's error,
+ * else the first partition's. */
+static rd_kafka_resp_err_t commit_result(rd_kafka_event_t *ev) {
+    rd_kafka_resp_err_t err = rd_kafka_event_error(ev);
+    return err ? err : rdk_partitions_error(rd_kafka_event_topic_partition_list(ev));
+}
+
+/* The position after the last message poll returned, per assigned
+ * partition, for those where poll has returned one (whatever
+ * enable.auto.offset.store says). An empty list when there is none. */
+static rd_kafka_resp_err_t consumed_positions(rd_kafka_t *rk, rd_kafka_topic_partition_list_t **list) {
+    int i;
+    rd_kafka_resp_err_t err = rd_kafka_assignment(rk, list);
+    if (err)
+        return err;
+    rd_kafka_position(rk, *list);
+    for (i = (*list)->cnt - 1; i >= 0; i--)
+        if ((*list)->elems[i].offset < 0)
+            rd_kafka_topic_partition_list_del_by_idx(*list, i);
+    return RD_KAFKA_RESP_ERR_NO_ERROR;
+}
+
+/* What commit and commit_async commit (argument 2, see commit): the list,
+ * owned by *guard; or NULL with nil, err pushed. */
+static rd_kafka_topic_partition_list_t *commit_list(lua_State *L, rdk_client *c, void ***guard) {
+    rd_kafka_topic_partition_list_t *list = NULL;
+    rd_kafka_resp_err_t err;
+    *guard = rdk_guard(L, rdk_destroy_partitions);
+    if (lua_type(L, 2) == LUA_TTABLE && lua_rawlen(L, 2) > 0) {
+        /* A list: each offset is the next one to read, committed as it is. */
+        lua_pop(L, 1);
+        return rdk_check_partitions(L, 2, 2, RDK_OFFSET_REQUIRED, 0, guard);
+    }
+    if (!lua_isnil(L, 2)) {
+        lua_Integer partition, offset;
+        luaL_argcheck(L, lua_type(L, 2) == LUA_TTABLE, 2, "message table, list of partitions or nil expected");
+        lua_getfield(L, 2, "topic");
+        lua_getfield(L, 2, "partition");
+        lua_getfield(L, 2, "offset");
+        luaL_argcheck(L, lua_type(L, -3) == LUA_TSTRING, 2, "field 'topic' must be a string");
+        luaL_argcheck(L, rdk_isinteger(L, -2) && lua_tointeger(L, -2) >= 0 &&
+                             lua_tointeger(L, -2) <= INT32_MAX,
+                      2, "field 'partition' must be a non-negative integer");
+        luaL_argcheck(L, rdk_isinteger(L, -1) && lua_tointeger(L, -1) >= 0 &&
+                             (int64_t)lua_tointeger(L, -1) < INT64_MAX,
+                      2, "field 'offset' must be a non-negative integer");
+        partition = lua_tointeger(L, -2);
+        offset = lua_tointeger(L, -1);
+        **guard = list = rd_kafka_topic_partition_list_new(1);
+        rd_kafka_topic_partition_list_add(list, lua_tostring(L, -3), (int32_t)partition)->offset =
+            (int64_t)offset + 1;
+        lua_pop(L, 3);
+        return list;
+    }
+    err = consumed_positions(c->rk, &list);
+    **guard = list;
+    if (err) {
+        rdk_return_error(L, err, NULL);
+        return NULL;
+    }
+    if (list->cnt == 0) {
+        rdk_return_error(L, RD_KAFKA_RESP_ERR__NO_OFFSET,
+                         "nothing to commit: poll has returned no message from the "
+                         "partitions this member is assigned");
+        return NULL;
+    }
+    return list;
+}
+
+/* c:commit([msg | list] [, timeout]): without msg, commits the position
+ * after the last message poll returned on each assigned partition; with
+ * msg, up to and including msg; with a list of {topic=, partition=,
+ * offset=}, those offsets (each the next offset to read). Waits for the
+ * group coordinator's answer, at most timeout seconds (default 10). */
+static int consumer_commit(lua_State *L) {
+    rdk_client *c = check(L);
+    rd_kafka_topic_partition_list_t *list;
+    rd_kafka_queue_t *q;
+    rd_kafka_event_t *ev;
+    rd_kafka_resp_err_t err;
+    void **guard;
+    int timeout_ms = rdk_check_timeout_ms(L, 3, COMMIT_TIMEOUT_MS);
+    lua_settop(L, 3);
+    if ((list = commit_list(L, c, &guard)) == NULL)
+        return 2;
+    /* A queue of its own, so the wait is bounded by the caller's timeout
+     * (a plain synchronous commit may wait for the coordinator much longer). */
+    q = rd_kafka_queue_new(c->rk);
+    err = rd_kafka_commit_queue(c->rk, list, q, NULL, NULL);
+    rd_kafka_topic_partition_list_destroy(list);
+    *guard = NULL;
+    ev = err ? NULL : rd_kafka_queue_poll(q, timeout_ms);
+    rd_kafka_queue_destroy(q);
+    if (!err && ev == NULL)
+        return rdk_return_error(L, RD_KAFKA_RESP_ERR__TIMED_OUT,
+                                "no answer to the commit within the timeout (it may still succeed)");
+    if (ev != NULL) {
+        err = commit_result(ev);
+        rd_kafka_event_destroy(ev);
+    }
+    if (err)
+        return rdk_return_error(L, err, NULL);
+    lua_pushboolean(L, 1);
+    return 1;
+}
+
+/* c:commit_async([msg | list]): as commit, without waiting: the outcome
+ * comes to on_commit(err, partitions) inside a later poll or consume (a
+ * failure without on_commit goes to on_error, else stderr). Returns true
+ * when the commit was sent. */
+static int consumer_commit_async(lua_State *L) {
+    rdk_client *c = check(L);
+    rd_kafka_topic_partition_list_t *list;
+    rd_kafka_resp_err_t err;
+    void **guard;
+    lua_settop(L, 2);
+    if ((list = commit_list(L, c, &guard)) == NULL)
+        return 2;
+    err = rd_kafka_commit_queue(c->rk, list, c->commit_queue, NULL, NULL);
     rd_kafka_topic_partition_list_destroy(list);
     *guard = NULL;
     if (err)
@@ -213,6 +342,8 @@ static int consumer_member_id(lua_State *L) {
 }
 
 const luaL_Reg rdk_consumer_offset_methods[] = {
+    {"commit", consumer_commit},
+    {"commit_async", consumer_commit_async},
     {"committed", consumer_committed},
     {"position", consumer_position},
     {"seek", consumer_seek},
