@@ -60,22 +60,21 @@ local KNOWN = { poll_interval = "number", shared_dict = "string", brokers = "str
 -- @return the publisher
 function M.init_worker(opts)
   options.check("rdkafka.resty.init_worker", opts, KNOWN, { "brokers" })
+  local interval = opts.poll_interval or 0.05
+  if interval ~= interval or interval <= 0 then
+    error("rdkafka.resty.init_worker: option 'poll_interval' must be a positive number of seconds", 2)
+  end
+  local dict = opts.shared_dict and ngx.shared[opts.shared_dict]
+  if opts.shared_dict and not dict then
+    error(("rdkafka.resty.init_worker: no lua_shared_dict named '%s'"):format(opts.shared_dict), 2)
+  end
   local phase = ngx.get_phase()
   if phase ~= "init_worker" then
     error(("rdkafka.resty.init_worker: call it from init_worker_by_lua* (a handle made in the " ..
       "master does not survive the fork to the workers), not from %s"):format(phase), 2)
   end
   if state.pub then error("rdkafka.resty.init_worker: this worker has its publisher already", 2) end
-  local interval = opts.poll_interval or 0.05
-  if interval ~= interval or interval <= 0 then
-    error("rdkafka.resty.init_worker: option 'poll_interval' must be a positive number of seconds", 2)
-  end
-  if opts.shared_dict then
-    state.dict = ngx.shared[opts.shared_dict]
-    if not state.dict then
-      error(("rdkafka.resty.init_worker: no lua_shared_dict named '%s'"):format(opts.shared_dict), 2)
-    end
-  end
+  state.dict = dict or nil
   local conf = {}
   for k, v in pairs(opts) do
     if k ~= "poll_interval" and k ~= "shared_dict" then conf[k] = v end

@@ -172,7 +172,7 @@ describe("nginx #nginx #kafka", function()
     assert.are.same({ {}, {}, {} }, { missing, twice, unknown })
   end)
 
-  it("a handle made in the master fails in a worker with the fork error", function()
+  it("the fork error for a handle of the master; bad input; a failed delivery logged and counted", function()
     local prefix = os.tmpname()
     os.remove(prefix)
     assert(sh(("mkdir -p '%s/build/nginx'"):format(prefix)))
@@ -189,12 +189,43 @@ http {
   client_body_temp_path build/nginx/body;
   lua_package_path "%s/lua/?.lua;%s/lua/?/init.lua;;";
   lua_package_cpath "%s/build/luajit/?.so;;";
+  lua_shared_dict kafka 1m;
   init_by_lua_block {
     made_in_master = require("rdkafka").producer { ["bootstrap.servers"] = "%s" }
+  }
+  init_worker_by_lua_block {
+    require("rdkafka.resty").init_worker { brokers = "127.0.0.1:1", shared_dict = "kafka",
+      ["message.timeout.ms"] = 1000, ["log_level"] = 0 }
   }
   server {
     listen 127.0.0.1:8081;
     location = /ping { content_by_lua_block { ngx.say("pong") } }
+    location = /publish {
+      content_by_lua_block {
+        local ok, err = require("rdkafka.resty").publish("resty-failing", { n = 1 })
+        ngx.say(ok and "queued" or tostring(err))
+      }
+    }
+    location = /metrics { content_by_lua_block { ngx.print(require("rdkafka.resty").metrics_text()) } }
+    location = /bad_input {
+      content_by_lua_block {
+        local kafka = require("rdkafka.resty")
+        for i, call in ipairs {
+          function() kafka.init_worker { brokers = "x", poll_interval = -1 } end,
+          function() kafka.init_worker { brokers = "x", shared_dict = "nope" } end,
+          function() kafka.init_worker { brokers = "x", bogus = 1 } end,
+          function() kafka.init_worker("x") end,
+          function() kafka.init_worker {} end,
+          function() kafka.run_service(nil) end,
+          function() kafka.run_service({ step = function() end }, { idle = -1 }) end,
+          function() kafka.publish(nil, {}) end,
+          function() kafka.publish("", {}) end,
+        } do
+          local ok, err = pcall(call)
+          ngx.say(i, ": ", ok and "no error" or tostring(err))
+        end
+      }
+    }
     location = /produce {
       content_by_lua_block {
         local ok, err = pcall(made_in_master.produce, made_in_master, { topic = "t", value = "v" })
@@ -225,5 +256,32 @@ http {
     status, body = get(8081, "/init_worker")
     assert.are.equal(200, status)
     assert.matches("call it from init_worker_by_lua%* .* not from content", body)
+
+    status, body = get(8081, "/bad_input")
+    assert.are.equal(200, status)
+    for i, pattern in ipairs {
+      "option 'poll_interval' must be a positive number of seconds",
+      "no lua_shared_dict named 'nope'",
+      "unknown option 'bogus'",
+      "options table expected, got string",
+      "option 'brokers' is required",
+      "bad argument #1 to 'run_service' %(service expected%)",
+      "option 'idle' must be a non%-negative number of seconds",
+      "bad argument #1 to 'publish' %(topic must be a non%-empty string, got nil%)",
+      "bad argument #1 to 'publish' %(topic must be a non%-empty string, got string%)",
+    } do
+      assert.matches("\n?" .. i .. ": [^\n]*" .. pattern, body)
+    end
+
+    -- Never silent: a delivery that fails is in the error log and the counter.
+    status, body = get(8081, "/publish")
+    assert.are.same({ 200, "queued\n" }, { status, body })
+    local metrics
+    assert.is_truthy(helpers.wait_until(30, function()
+      metrics = select(2, get(8081, "/metrics")) or ""
+      return metrics:find("rdkafka_publisher_failed_total 1\n", 1, true) or pause(0.2)
+    end), metrics)
+    local log = read_file(prefix .. "/build/nginx/error.log") or ""
+    assert.matches("kafka: delivery failed: topic=resty%-failing partition=%-?%d+ error=_MSG_TIMED_OUT", log)
   end)
 end)
