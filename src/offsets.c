@@ -251,8 +251,8 @@ static int consumer_watermarks(lua_State *L) {
 }
 
 /* c:cached_watermarks(topic, partition): low, high as this consumer last saw
- * them (high comes with every fetch; low with statistics), without asking
- * the broker: nil for either that is not known yet. */
+ * them (fetches and statistics bring them), without asking the broker: nil
+ * for either that is not known yet. */
 static int consumer_cached_watermarks(lua_State *L) {
     rdk_client *c = check(L);
     size_t len;

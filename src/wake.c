@@ -64,7 +64,11 @@ void rdk_wake_close(rdk_client *c) {
 static rdk_client *check_handle(lua_State *L) {
     if (luaL_testudata(L, 1, RDK_PRODUCER_MT) != NULL)
         return rdk_check_client(L, 1, RDK_PRODUCER_MT);
-    return rdk_check_client(L, 1, RDK_CONSUMER_MT);
+    if (luaL_testudata(L, 1, RDK_CONSUMER_MT) != NULL)
+        return rdk_check_client(L, 1, RDK_CONSUMER_MT);
+    luaL_argerror(L, 1, lua_pushfstring(L, "rdkafka.Producer or rdkafka.Consumer expected, got %s",
+                                        luaL_typename(L, 1)));
+    return NULL;
 }
 
 static int pending_error(lua_State *L) {
@@ -81,6 +85,8 @@ static int pending_error(lua_State *L) {
  * Stop watching it before close(), which closes it. */
 static int handle_pollfd(lua_State *L) {
     rdk_client *c = check_handle(L);
+    if (c->closing) /* close is under way: the pipe would outlive it */
+        return luaL_error(L, "cannot watch a %s that is closing", c->mt);
     if (c->wake_r < 0) {
         int fds[2];
         if (pipe2(fds, O_NONBLOCK | O_CLOEXEC) != 0)

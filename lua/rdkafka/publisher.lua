@@ -81,6 +81,15 @@ local function check_open(self, fname)
   if not self.producer then error(("%s: the publisher is closed"):format(fname), 3) end
 end
 
+-- Serves the reports that are ready; false, doing nothing, inside one of the
+-- producer's own callbacks (publish from on_failure), where poll may not run.
+local function serve(p, timeout)
+  local ok, err = pcall(p.poll, p, timeout)
+  if ok then return true end
+  if tostring(err):find("from inside one of its callbacks", 1, true) then return false end
+  error(err, 0)
+end
+
 --- Encodes and queues `event` for `topic`; returns true, or nil and err
 -- (`err` is an rdkafka error, or a string when the event cannot be encoded).
 -- opts: `key`, `headers` (a list of {name, value} or a map), `type` (the
@@ -118,13 +127,12 @@ function Publisher:publish(topic, event, opts)
   local p = self.producer
   local deadline = core.monotonic() + self.queue_full_wait
   local done, err = p:produce(msg)
-  while not done and err.name == "_QUEUE_FULL" and core.monotonic() < deadline do
-    p:poll(0.05) -- serve reports: they make room
-    done, err = p:produce(msg)
+  while not done and err.name == "_QUEUE_FULL" and core.monotonic() < deadline and serve(p, 0.05) do
+    done, err = p:produce(msg) -- the reports served made room
   end
-  p:poll(0)
+  if done then self.counters.published = self.counters.published + 1 end
+  serve(p, 0)
   if not done then return nil, err end
-  self.counters.published = self.counters.published + 1
   return true
 end
 

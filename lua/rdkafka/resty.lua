@@ -2,7 +2,7 @@
 -- Lua module). One publisher per worker, made in `init_worker_by_lua*`;
 -- its delivery reports are served from a timer; a failed delivery goes to
 -- the error log and to a counter; `exit_worker_by_lua*` flushes what is
--- still queued, so a graceful reload or stop loses nothing. Services run
+-- still queued, so a graceful reload or quit (SIGHUP, SIGQUIT) loses nothing. Services run
 -- from a timer with non-blocking steps, so requests on the same worker stay
 -- fast. Nothing here waits for a broker while a request is served.
 -- See README "OpenResty and nginx".
@@ -41,8 +41,10 @@ local function sync(pub)
   for _, name in ipairs(COUNTERS) do
     local now, before = pub.counters[name], state.counters[name]
     if now > before then
-      state.counters[name] = now
-      if state.dict then state.dict:incr("publisher:" .. name, now - before, 0) end
+      -- Moved on only once added (a full dict keeps the difference for later).
+      if not state.dict or state.dict:incr("publisher:" .. name, now - before, 0) then
+        state.counters[name] = now
+      end
     end
   end
 end
@@ -97,7 +99,11 @@ function M.init_worker(opts)
     sync(pub)
   end
   local ok, err = ngx.timer.every(interval, serve)
-  if not ok then error("rdkafka.resty.init_worker: cannot start the timer: " .. tostring(err), 2) end
+  if not ok then
+    state.pub = nil
+    pub:close(0)
+    error("rdkafka.resty.init_worker: cannot start the timer: " .. tostring(err), 2)
+  end
   return pub
 end
 
@@ -131,29 +137,41 @@ end
 local function share_metrics(svc)
   if not state.dict then return end
   local snap = svc:metrics(0)
-  local ok, err = state.dict:set("service:" .. svc.name .. ":" .. ngx.worker.id(), cjson.encode(snap), 30)
+  -- safe_set: never evicts the publisher counters to make room.
+  local ok, err = state.dict:safe_set("service:" .. svc.name .. ":" .. ngx.worker.id(), cjson.encode(snap), 30)
   if not ok then ngx.log(ngx.WARN, "kafka: cannot share the metrics of ", svc.name, ": ", err) end
 end
 
 --- Runs a service in this worker from a timer: each turn is a step with
--- timeout 0 (no wait), then a yield to nginx (1 ms after a busy turn,
--- `idle` seconds after an idle one). The service's lag queries ask no
--- broker (`lag_timeout` 0). `exit_worker` closes it. Call it from
+-- timeout 0, then a yield to nginx (1 ms after a busy turn, `idle` seconds
+-- after an idle one). The service runs in event-loop mode: its periodic
+-- commits never wait (one waiting for published events is put off to a
+-- later turn), a rebalance commits without waiting for the answer, its lag
+-- asks no broker, ctx:publish never waits for room; only a dead letter
+-- waits for its delivery, 1 s at most. When the worker exits (reload,
+-- quit) the service leaves its group at once, so that the new workers get
+-- its partitions without waiting for it. Call it from
 -- `init_worker_by_lua*`, in the workers that should consume (often only
 -- `ngx.worker.id() == 0`; the group shares partitions anyway).
 -- @param svc a service from rdkafka.service.new
--- @tparam[opt] table opts `idle` (seconds, default 0.05)
+-- @tparam[opt] table opts `idle` (seconds, default 0.05), `close_timeout`
+--   (seconds the leaving service may take, default 5)
 function M.run_service(svc, opts)
   if type(svc) ~= "table" or type(svc.step) ~= "function" then
     error("bad argument #1 to 'run_service' (service expected)", 2)
   end
   opts = opts or {}
-  options.check("rdkafka.resty.run_service", opts, { idle = "number" })
+  options.check("rdkafka.resty.run_service", opts, { idle = "number", close_timeout = "number" })
   local idle = opts.idle or 0.05
-  if idle ~= idle or idle < 0 then
-    error("rdkafka.resty.run_service: option 'idle' must be a non-negative number of seconds", 2)
+  if idle ~= idle or idle <= 0 then
+    error("rdkafka.resty.run_service: option 'idle' must be a positive number of seconds", 2)
+  end
+  local close_timeout = opts.close_timeout or 5
+  if close_timeout ~= close_timeout or close_timeout < 0 then
+    error("rdkafka.resty.run_service: option 'close_timeout' must be a non-negative number of seconds", 2)
   end
   svc.lag_timeout = 0
+  svc.loop = true
   state.services[#state.services + 1] = svc
   local function loop(premature)
     if premature then return end
@@ -174,10 +192,35 @@ function M.run_service(svc, opts)
       -- 1 ms, not 0: nginx without OpenResty's patches warns at sleep(0).
       ngx.sleep(n > 0 and 0.001 or idle)
     end
+    if ngx.worker.exiting() and not svc.stopped then
+      -- Handled events committed and the group left now, not after the
+      -- worker's last request: the new workers' members wait for this one.
+      local ok, err = svc:close(close_timeout)
+      if not ok then ngx.log(ngx.ERR, "kafka: closing service ", svc.name, ": ", tostring(err)) end
+    end
   end
   local ok, err = ngx.timer.at(0, loop)
   if not ok then error("rdkafka.resty.run_service: cannot start the timer: " .. tostring(err), 2) end
   return svc
+end
+
+-- Adds snapshot b (another worker's) into a: counters summed, partitions
+-- by topic and partition (one owner at a time; the furthest offset wins).
+local function merge(a, b)
+  for _, name in ipairs { "handled", "failed", "retried", "dead_lettered", "decode_errors" } do
+    a[name] = (tonumber(a[name]) or 0) + (tonumber(b[name]) or 0)
+  end
+  local index = {}
+  a.partitions = type(a.partitions) == "table" and a.partitions or {}
+  for _, p in ipairs(a.partitions) do index[tostring(p.topic) .. "\0" .. tostring(p.partition)] = p end
+  for _, p in ipairs(type(b.partitions) == "table" and b.partitions or {}) do
+    local mine = index[tostring(p.topic) .. "\0" .. tostring(p.partition)]
+    if not mine then
+      a.partitions[#a.partitions + 1] = p
+    elseif (tonumber(p.last_offset) or -1) > (tonumber(mine.last_offset) or -1) then
+      mine.last_offset, mine.lag = p.last_offset, p.lag
+    end
+  end
 end
 
 --- The Prometheus text of the publisher counters and the services'
@@ -196,13 +239,23 @@ function M.metrics_text()
   end
   local snaps = {}
   if state.dict then
+    -- One series per service: the workers that run it are summed.
+    local by_name = {}
     for _, key in ipairs(state.dict:get_keys(0)) do
       if key:sub(1, 8) == "service:" then
         local snap = cjson.decode(state.dict:get(key) or "")
-        if type(snap) == "table" then snaps[#snaps + 1] = snap end
+        if type(snap) == "table" and type(snap.service) == "string" then
+          local sum = by_name[snap.service]
+          if not sum then
+            by_name[snap.service] = snap
+            snaps[#snaps + 1] = snap
+          else
+            merge(sum, snap)
+          end
+        end
       end
     end
-    table.sort(snaps, function(a, b) return tostring(a.service) < tostring(b.service) end)
+    table.sort(snaps, function(a, b) return a.service < b.service end)
   else
     for _, svc in ipairs(state.services) do snaps[#snaps + 1] = svc:metrics(0) end
   end
@@ -211,10 +264,13 @@ function M.metrics_text()
   return text
 end
 
---- Closes the services this worker runs (their handled events committed,
--- the group left) and flushes the publisher, for at most `timeout` seconds
--- each (default 5). Call it from `exit_worker_by_lua*`. Returns the number
--- of events that were not delivered (each in the error log).
+--- Closes the services this worker still runs (their handled events
+-- committed, the group left; each close is bounded by `timeout`, default 5)
+-- and closes the publisher (flushed for `timeout` at most, plus a second for
+-- the reports of what it purges). Call it from `exit_worker_by_lua*`. A
+-- fast stop (`nginx -s stop`, SIGTERM) kills workers that take over a
+-- second or so: stop with `nginx -s quit`. Returns the number of events
+-- that were not delivered (each in the error log).
 function M.exit_worker(timeout)
   timeout = timeout or 5
   state.exiting = true

@@ -187,9 +187,14 @@ function Service:_commit(sync, timeout, only)
   self.last_commit = now()
   -- What handlers published is delivered before the offsets of the events
   -- that published it are committed: a crash after the commit loses none.
-  if self.pub and self.pub:pending() > 0 and self.pub:flush(timeout or 10) > 0 then
-    self.log("warn", ("service=%s commit put off: %d published events not delivered yet")
-      :format(self.name, self.pub:pending()))
+  -- In an event loop (self.loop) a periodic commit does not wait: it is
+  -- put off to a later turn instead.
+  local wait = (self.loop and not sync) and 0 or timeout or 10
+  if self.pub and self.pub:pending() > 0 and self.pub:flush(wait) > 0 then
+    if not self.loop then
+      self.log("warn", ("service=%s commit put off: %d published events not delivered yet")
+        :format(self.name, self.pub:pending()))
+    end
     return nil, "published events not delivered yet"
   end
   local ok, err
@@ -240,7 +245,9 @@ function Service:_start()
     self.rebalances = self.rebalances + 1
     local only = {}
     for _, tp in ipairs(partitions) do only[key_of(tp.topic, tp.partition)] = true end
-    local ok, err = self:_commit(true, 10, only) -- hand over exactly what was handled
+    -- Hand over exactly what was handled (in an event loop without waiting:
+    -- sent before the group moves on, its answer not waited for).
+    local ok, err = self:_commit(not self.loop, 10, only)
     if not ok then self.revoke_error = err end
     self:_forget(partitions)
   end
@@ -275,7 +282,8 @@ end
 
 function Service:_publisher()
   if not self.pub then
-    local opts = { brokers = self.brokers, name = self.name, codec = self.codec, log = self.log }
+    local opts = { brokers = self.brokers, name = self.name, codec = self.codec, log = self.log,
+      queue_full_wait = self.loop and 0 or nil }
     for k, v in pairs(self.conf) do
       if not consumer_only(k) then opts[k] = v end
     end
@@ -315,9 +323,9 @@ function Service:_dead_letter(msg, reason, attempts)
     local before = pub.failed_by_topic[dlq] or 0
     local ok
     ok, err = pub.producer:produce { topic = dlq, key = msg.key, value = msg.value, headers = headers }
-    -- Waited for (at most 10 s: the loop stands still meanwhile): the
-    -- offset moves on only once the dead letter is delivered.
-    if ok then delivered = pub:flush(10) == 0 and (pub.failed_by_topic[dlq] or 0) == before end
+    -- Waited for (at most 10 s, 1 s in an event loop: the loop stands still
+    -- meanwhile): the offset moves on only once the dead letter is delivered.
+    if ok then delivered = pub:flush(self.loop and 1 or 10) == 0 and (pub.failed_by_topic[dlq] or 0) == before end
   end
   if not delivered then
     self.log("error", ("service=%s cannot dead-letter %s/%d@%d: %s"):format(self.name, msg.topic, msg.partition,

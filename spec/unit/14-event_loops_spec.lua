@@ -179,7 +179,9 @@ describe("event loops", function()
     while helpers.now() - t0 < 1 do c:poll(0) end
     local spinning = main_thread_cpu() - cpu0
     assert.is_true(waiting < 0.2, ("%.2f s of CPU in a 2 s idle wait"):format(waiting))
-    assert.is_true(spinning > 0.5, ("the measure itself: %.2f s of CPU in a 1 s spin"):format(spinning))
+    -- The measure itself sees a spin (how much CPU it gets depends on the load).
+    assert.is_true(spinning > 0.1 and spinning > 10 * waiting,
+      ("%.2f s of CPU in a 1 s spin, %.2f s in a 2 s wait"):format(spinning, waiting))
     c:close()
   end)
 
@@ -200,5 +202,10 @@ describe("event loops", function()
       assert.matches("rdkafka.Consumer expected", errmsg(function() timeout(bad) end))
     end
     assert.matches("rdkafka.Consumer expected", errmsg(function() pollfd() end))
+    -- Not while closing: the descriptor would outlive close().
+    local q
+    q = producer { on_delivery = function() q:pollfd() end }
+    assert(q:produce { topic = "loop", value = "last" })
+    assert.matches("cannot watch a rdkafka.Producer that is closing", errmsg(function() q:close() end))
   end)
 end)
