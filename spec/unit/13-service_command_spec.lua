@@ -25,8 +25,10 @@ describe("rdkafka-service", function()
 
   -- A services file: at load it publishes one event tagged `version`; its
   -- handler appends "<version> handled <event>" to `out`.
+  -- Written aside and renamed into place, as editors save: the watcher never
+  -- reads a file half written.
   local function services_file(path, out, version, broken)
-    local f = assert(io.open(path, "w"))
+    local f = assert(io.open(path .. ".new", "w"))
     f:write(([[
 local service = require("rdkafka.service")
 local pub = service.publisher { brokers = service.defaults.brokers }
@@ -43,6 +45,7 @@ end)
 return svc
 ]]):format(version, out, version, broken and "error('this version is broken')" or ""))
     f:close()
+    assert(os.rename(path .. ".new", path))
   end
 
   it("runs a file's services on the mock cluster and reloads them with --watch", function()
