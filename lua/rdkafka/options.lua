@@ -1,8 +1,17 @@
 --- Option tables of the service runtime and the publisher: their own
 -- options (keys without a dot) checked by name and type, librdkafka
--- properties (keys with a dot) passed through.
+-- properties (keys with a dot, and acks, debug, partitioner, log_level)
+-- passed through.
 -- @module rdkafka.options
 local M = {}
+
+-- librdkafka properties without a dot in their name (`retries` is the
+-- service's own option: librdkafka's is also `message.send.max.retries`).
+local DOTLESS = { acks = true, debug = true, partitioner = true, log_level = true }
+
+local function is_property(key)
+  return key:find(".", 1, true) ~= nil or DOTLESS[key] ~= nil
+end
 
 local function fail(fname, fmt, ...)
   error(("%s: " .. fmt):format(fname, ...), 4)
@@ -14,7 +23,7 @@ function M.check(fname, opts, known, required)
   if type(opts) ~= "table" then fail(fname, "options table expected, got %s", type(opts)) end
   for key, value in pairs(opts) do
     if type(key) ~= "string" then fail(fname, "option names must be strings, got %s", type(key)) end
-    if key:find(".", 1, true) then
+    if is_property(key) and known[key] == nil then
       local t = type(value)
       if t ~= "string" and t ~= "number" and t ~= "boolean" then
         fail(fname, "librdkafka property '%s' must be a string, number or boolean, got %s", key, t)
@@ -36,7 +45,7 @@ end
 function M.librdkafka(opts)
   local conf = {}
   for key, value in pairs(opts) do
-    if type(key) == "string" and key:find(".", 1, true) then conf[key] = value end
+    if type(key) == "string" and is_property(key) then conf[key] = value end
   end
   return conf
 end

@@ -27,14 +27,15 @@ local function read_file(path)
   return s
 end
 
--- One HTTP/1.1 request on a connection of its own: status, body (nil, err
+-- One HTTP request on a connection of its own: status, body (nil, err
 -- when the connection failed).
 local function http(port, method, path, body)
   local s, err = socket.connect { host = "127.0.0.1", port = port }
   if not s then return nil, err end
   s:settimeout(15)
   s:setmode("b", "b") -- no newline translation: HTTP wants CRLF as written
-  local req = ("%s %s HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n"):format(method, path)
+  -- HTTP/1.0: the body comes as it is, not in chunks.
+  local req = ("%s %s HTTP/1.0\r\nHost: 127.0.0.1\r\n"):format(method, path)
   if body then
     req = req .. ("Content-Type: application/x-www-form-urlencoded\r\nContent-Length: %d\r\n"):format(#body)
   end
@@ -266,7 +267,7 @@ http {
       "options table expected, got string",
       "option 'brokers' is required",
       "bad argument #1 to 'run_service' %(service expected%)",
-      "option 'idle' must be a non%-negative number of seconds",
+      "option 'idle' must be a positive number of seconds",
       "bad argument #1 to 'publish' %(topic must be a non%-empty string, got nil%)",
       "bad argument #1 to 'publish' %(topic must be a non%-empty string, got string%)",
     } do
