@@ -443,6 +443,16 @@ describe("rdkafka.service", function()
     assert.matches("metrics_text' %(a service or a list of services expected, got nil%)",
       errmsg(function() service.metrics_text() end))
     assert.matches("publisher: option 'brokers' is required", errmsg(function() service.publisher {} end))
+    assert.matches("librdkafka property 'acks' must be a string, number or boolean, got table",
+      errmsg(function() service.publisher { brokers = brokers, acks = {} } end))
+    assert.matches("option 'queue_full_wait' must be a non%-negative number of seconds",
+      errmsg(function() service.publisher { brokers = brokers, queue_full_wait = -1 } end))
+    assert.matches("option 'lag_timeout' must be a non%-negative number of seconds",
+      errmsg(function() service.new(with { lag_timeout = -1 }) end))
+    -- librdkafka itself refuses a bad value of a dotless property.
+    assert.matches("acks", errmsg(function() service.publisher { brokers = brokers, acks = "some" } end))
+    service.publisher({ brokers = brokers, acks = "all", log_level = 3, queue_full_wait = 0 }):close()
+    assert.matches("rdkafka.resty runs inside nginx's Lua module", errmsg(function() require("rdkafka.resty") end))
     local pub = service.publisher { brokers = brokers }
     assert.matches("bad argument #1 to 'publish' %(topic must be a non%-empty string",
       errmsg(function() pub:publish() end))
