@@ -18,12 +18,13 @@ local function fail(fname, fmt, ...)
 end
 
 --- Checks `opts` against `known` ({name = "type" | true}) and `required`
--- (a list of names); raises naming the option.
-function M.check(fname, opts, known, required)
+-- (a list of names); raises naming the option. With `own_only`, librdkafka
+-- properties are unknown options too (the caller passes none on).
+function M.check(fname, opts, known, required, own_only)
   if type(opts) ~= "table" then fail(fname, "options table expected, got %s", type(opts)) end
   for key, value in pairs(opts) do
     if type(key) ~= "string" then fail(fname, "option names must be strings, got %s", type(key)) end
-    if is_property(key) and known[key] == nil then
+    if not own_only and is_property(key) and known[key] == nil then
       local t = type(value)
       if t ~= "string" and t ~= "number" and t ~= "boolean" then
         fail(fname, "librdkafka property '%s' must be a string, number or boolean, got %s", key, t)

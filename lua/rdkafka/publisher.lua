@@ -29,7 +29,7 @@ local function event_id()
     end
   end
   id_counter = id_counter + 1
-  return ("%s-%x-%x"):format(id_prefix, math.floor(core.time_ms()), id_counter)
+  return ("%s-%x-%x"):format(id_prefix, math.floor(core.time_ms()), id_counter), id_counter
 end
 
 local KNOWN = { brokers = "string", name = "string", codec = true, on_failure = "function", log = "function",
@@ -41,7 +41,8 @@ local KNOWN = { brokers = "string", name = "string", codec = true, on_failure = 
 --   json), `on_failure(err, msg)` (a delivery that failed; default: the
 --   log), `log(level, line)`, `queue_full_wait` (seconds publish waits for
 --   room when the local queue is full, default 10; 0 in an event loop such as
---   nginx's, where waiting blocks), and any librdkafka property (a key with a dot).
+--   nginx's, where waiting blocks), and any librdkafka property (a key with a
+--   dot, or acks, debug, partitioner, log_level).
 function M.new(opts)
   options.check("publisher", opts, KNOWN, { "brokers" })
   local wait = opts.queue_full_wait
@@ -56,15 +57,24 @@ function M.new(opts)
     queue_full_wait = wait or QUEUE_FULL_WAIT,
     counters = { published = 0, delivered = 0, failed = 0 },
     failed_by_topic = {},
+    -- The sequence numbers (of the event-id) of published events in order,
+    -- from head to tail, and those reported out of order: what reported()
+    -- answers from.
+    in_flight = {}, head = 1, tail = 0, reported_early = {},
   }, Publisher)
   local conf = options.librdkafka(opts)
   conf["bootstrap.servers"] = opts.brokers
   conf.on_delivery = function(err, msg)
+    self:_settle(msg)
     if err then
       self.counters.failed = self.counters.failed + 1
       self.failed_by_topic[msg.topic] = (self.failed_by_topic[msg.topic] or 0) + 1
       if self.on_failure then
-        self.on_failure(err, msg)
+        -- Inside the producer's callback: publish may not serve reports here.
+        self.in_callback = true
+        local ok, hook_err = pcall(self.on_failure, err, msg)
+        self.in_callback = false
+        if not ok then error(hook_err, 0) end
       else
         self.log("error", ("publisher=%s event lost: topic=%s error=%s")
           :format(self.name, tostring(msg.topic), tostring(err)))
@@ -77,17 +87,53 @@ function M.new(opts)
   return self
 end
 
+-- The sequence number of an event-id (its last hex part), nil if none.
+local function event_seq(msg)
+  for _, h in ipairs(msg.headers or {}) do
+    if h[1] == "event-id" then return tonumber(tostring(h[2]):match("%-(%x+)$"), 16) end
+  end
+  return nil
+end
+
+-- A delivery report: its event is no longer in flight.
+function Publisher:_settle(msg)
+  local seq = event_seq(msg)
+  if not seq then return end -- produced directly on .producer (dead letters)
+  local q = self.in_flight
+  if q[self.head] == seq then
+    q[self.head] = nil
+    self.head = self.head + 1
+    while self.head <= self.tail and self.reported_early[q[self.head]] do
+      self.reported_early[q[self.head]] = nil
+      q[self.head] = nil
+      self.head = self.head + 1
+    end
+  else
+    self.reported_early[seq] = true
+  end
+end
+
+--- A mark for reported(): the sequence number of the last event published.
+function Publisher:mark() -- luacheck: ignore 212 (a method, for the callers)
+  return id_counter
+end
+
+--- Whether every event published up to `mark` has had its delivery report
+-- (delivered or failed), served by poll or flush.
+function Publisher:reported(mark)
+  return self.head > self.tail or self.in_flight[self.head] > mark
+end
+
 local function check_open(self, fname)
   if not self.producer then error(("%s: the publisher is closed"):format(fname), 3) end
 end
 
--- Serves the reports that are ready; false, doing nothing, inside one of the
--- producer's own callbacks (publish from on_failure), where poll may not run.
-local function serve(p, timeout)
-  local ok, err = pcall(p.poll, p, timeout)
-  if ok then return true end
-  if tostring(err):find("from inside one of its callbacks", 1, true) then return false end
-  error(err, 0)
+-- Serves the reports that are ready; false, doing nothing, inside
+-- on_failure (publish from there), where the producer may not poll.
+local function serve(self, timeout)
+  if self.in_callback then return false end
+  self.producer:poll(timeout)
+  return true
 end
 
 --- Encodes and queues `event` for `topic`; returns true, or nil and err
@@ -106,9 +152,10 @@ function Publisher:publish(topic, event, opts)
   local codec = opts.codec and codecs.resolve(opts.codec, "publish: option 'codec'") or self.codec
   local ok, value = pcall(codec.encode, event)
   if not ok then return nil, tostring(value) end
+  local id, seq = event_id()
   local headers = {
     { "event-type", opts.type or topic },
-    { "event-id", event_id() },
+    { "event-id", id },
     { "event-time", ("%d"):format(core.time_ms()) },
     { "producer", self.name },
     { "content-type", codec.content_type or "application/octet-stream" },
@@ -127,11 +174,15 @@ function Publisher:publish(topic, event, opts)
   local p = self.producer
   local deadline = core.monotonic() + self.queue_full_wait
   local done, err = p:produce(msg)
-  while not done and err.name == "_QUEUE_FULL" and core.monotonic() < deadline and serve(p, 0.05) do
+  while not done and err.name == "_QUEUE_FULL" and core.monotonic() < deadline and serve(self, 0.05) do
     done, err = p:produce(msg) -- the reports served made room
   end
-  if done then self.counters.published = self.counters.published + 1 end
-  serve(p, 0)
+  if done then
+    self.counters.published = self.counters.published + 1
+    self.tail = self.tail + 1
+    self.in_flight[self.tail] = seq
+  end
+  serve(self, 0)
   if not done then return nil, err end
   return true
 end

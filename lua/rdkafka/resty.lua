@@ -144,13 +144,13 @@ end
 
 --- Runs a service in this worker from a timer: each turn is a step with
 -- timeout 0, then a yield to nginx (1 ms after a busy turn, `idle` seconds
--- after an idle one). The service runs in event-loop mode: its periodic
--- commits never wait (one waiting for published events is put off to a
--- later turn), a rebalance commits without waiting for the answer, its lag
--- asks no broker, ctx:publish never waits for room; only a dead letter
--- waits for its delivery, 1 s at most. When the worker exits (reload,
--- quit) the service leaves its group at once, so that the new workers get
--- its partitions without waiting for it. Call it from
+-- after an idle one). The service runs in event-loop mode (`event_loop`):
+-- a periodic commit whose handlers' events are not delivered yet is made by
+-- a later turn once they are, its lag asks no broker, ctx:publish never
+-- waits for room; a rebalance and a dead letter wait 1 s at most. When the
+-- worker exits (reload, quit) or stop() was called, the service leaves its
+-- group at once, so that the other members get its partitions without
+-- waiting for it. Call it from
 -- `init_worker_by_lua*`, in the workers that should consume (often only
 -- `ngx.worker.id() == 0`; the group shares partitions anyway).
 -- @param svc a service from rdkafka.service.new
@@ -161,7 +161,7 @@ function M.run_service(svc, opts)
     error("bad argument #1 to 'run_service' (service expected)", 2)
   end
   opts = opts or {}
-  options.check("rdkafka.resty.run_service", opts, { idle = "number", close_timeout = "number" })
+  options.check("rdkafka.resty.run_service", opts, { idle = "number", close_timeout = "number" }, nil, true)
   local idle = opts.idle or 0.05
   if idle ~= idle or idle <= 0 then
     error("rdkafka.resty.run_service: option 'idle' must be a positive number of seconds", 2)
@@ -192,11 +192,14 @@ function M.run_service(svc, opts)
       -- 1 ms, not 0: nginx without OpenResty's patches warns at sleep(0).
       ngx.sleep(n > 0 and 0.001 or idle)
     end
-    if ngx.worker.exiting() and not svc.stopped then
-      -- Handled events committed and the group left now, not after the
-      -- worker's last request: the new workers' members wait for this one.
-      local ok, err = svc:close(close_timeout)
-      if not ok then ngx.log(ngx.ERR, "kafka: closing service ", svc.name, ": ", tostring(err)) end
+    if not svc.stopped then
+      -- Exiting (or stop() was called): handled events committed and the
+      -- group left now, not after the worker's last request: the other
+      -- members (the new workers' among them) wait for this one.
+      local ok, closed, err = pcall(svc.close, svc, close_timeout)
+      if not ok or not closed then
+        ngx.log(ngx.ERR, "kafka: closing service ", svc.name, ": ", tostring(ok and err or closed))
+      end
     end
   end
   local ok, err = ngx.timer.at(0, loop)

@@ -31,12 +31,22 @@ Service.__index = Service
 local KNOWN = {
   name = "string", brokers = "string", codec = true, retries = "number", backoff = "number",
   max_backoff = "number", dlq = true, commit_interval = "number", log_interval = "number",
-  log = "function", batch = "number", lag_timeout = "number",
+  log = "function", batch = "number", lag_timeout = "number", event_loop = "boolean",
 }
 
 -- librdkafka properties a producer would warn about: kept from the publisher.
 local CONSUMER_ONLY = { "^group%.", "^session%.", "^heartbeat%.", "^auto%.", "^enable%.auto", "^fetch%.",
   "^queued%.", "^max%.poll", "^partition%.assignment", "^isolation%.", "^enable%.partition%.eof", "^check%.crcs" }
+-- And the other way round: kept from the service's consumer.
+local PRODUCER_ONLY = { "^acks$", "^partitioner$", "^linger%.ms$", "^request%.", "^message%.", "^queue%.buffering",
+  "^compression%.", "^batch%.", "^enable%.idempotence$", "^transactional%.", "^delivery%.", "^retry%.backoff" }
+local function producer_only(key)
+  for _, p in ipairs(PRODUCER_ONLY) do
+    if key:find(p) then return true end
+  end
+  return false
+end
+
 local function consumer_only(key)
   for _, p in ipairs(CONSUMER_ONLY) do if key:find(p) then return true end end
   return false
@@ -65,8 +75,10 @@ end
 --   stop the partition instead), `commit_interval` (5 s), `log_interval`
 --   (60 s; 0: no periodic line), `log(level, line)`, `batch` (messages per
 --   step, 100), `lag_timeout` (seconds the periodic line waits for the lag,
---   0.5; 0 asks no broker, for event loops), and any librdkafka property (a
---   key with a dot).
+--   0.5; 0 asks no broker, for event loops), `event_loop` (true: step never
+--   waits, see README; rdkafka.resty sets it), and any librdkafka property (a
+--   key with a dot, or acks, debug, partitioner, log_level; the consumer's
+--   go to the consumer, the producer's to the publisher).
 function M.new(opts)
   if type(opts) == "table" and opts.brokers == nil and M.defaults.brokers then
     local copy = {}
@@ -102,6 +114,7 @@ function M.new(opts)
     commit_interval = opts.commit_interval or 5,
     log_interval = opts.log_interval or 60,
     lag_timeout = opts.lag_timeout or 0.5,
+    loop = opts.event_loop or false, -- step never waits (an event loop runs it)
     log = opts.log or options.default_log,
     batch = opts.batch or 100,
     conf = options.librdkafka(opts),
@@ -187,15 +200,22 @@ function Service:_commit(sync, timeout, only)
   self.last_commit = now()
   -- What handlers published is delivered before the offsets of the events
   -- that published it are committed: a crash after the commit loses none.
-  -- In an event loop (self.loop) a periodic commit does not wait: it is
-  -- put off to a later turn instead.
-  local wait = (self.loop and not sync) and 0 or timeout or 10
-  if self.pub and self.pub:pending() > 0 and self.pub:flush(wait) > 0 then
-    if not self.loop then
+  -- In an event loop (self.loop) a periodic commit does not wait: these
+  -- offsets are committed by a later turn, once every event published so
+  -- far has been reported (see _commit_when_reported).
+  if self.pub and self.pub:pending() > 0 then
+    if self.loop and not sync then
+      self.pub:poll(0)
+      local mark = self.pub:mark()
+      if not self.pub:reported(mark) then
+        self.waiting_commit = { list = list, mark = mark }
+        return nil, "published events not delivered yet"
+      end
+    elseif self.pub:flush(timeout or 10) > 0 then
       self.log("warn", ("service=%s commit put off: %d published events not delivered yet")
         :format(self.name, self.pub:pending()))
+      return nil, "published events not delivered yet"
     end
-    return nil, "published events not delivered yet"
   end
   local ok, err
   if sync then ok, err = self.consumer:commit(list, timeout) else ok, err = self.consumer:commit_async(list) end
@@ -208,6 +228,23 @@ function Service:_commit(sync, timeout, only)
     self.log("warn", ("service=%s commit failed: %s"):format(self.name, tostring(err)))
   end
   return ok, err
+end
+
+-- Event-loop mode: commits the offsets a periodic commit put off, once
+-- every event published before it has been reported; only for partitions
+-- this instance still owns (a rebalance drops the wait altogether).
+function Service:_commit_when_reported()
+  local w = self.waiting_commit
+  self.pub:poll(0)
+  if not self.pub:reported(w.mark) then return end
+  self.waiting_commit = nil
+  local list = {}
+  for _, e in ipairs(w.list) do
+    if self.owned[key_of(e.topic, e.partition)] then list[#list + 1] = e end
+  end
+  if #list == 0 then return end
+  local ok, err = self.consumer:commit_async(list)
+  if not ok then self.log("warn", ("service=%s commit failed: %s"):format(self.name, tostring(err))) end
 end
 
 function Service:_forget(partitions)
@@ -224,13 +261,16 @@ function Service:_start()
     error(("service %s: no handlers (call svc:on(topic, handler) first)"):format(self.name), 0)
   end
   local conf = {}
-  for k, v in pairs(self.conf) do conf[k] = v end
+  for k, v in pairs(self.conf) do
+    if not producer_only(k) then conf[k] = v end
+  end
   conf["bootstrap.servers"] = self.brokers
   conf["group.id"] = self.name
   if conf["auto.offset.reset"] == nil then conf["auto.offset.reset"] = "earliest" end
   conf["enable.auto.commit"] = false -- the service commits what its handlers finished
   conf.on_assign = function(c, partitions)
     self.rebalances = self.rebalances + 1
+    self.waiting_commit = nil
     for _, tp in ipairs(partitions) do
       local key = key_of(tp.topic, tp.partition)
       self.owned[key] = { tp.topic, tp.partition }
@@ -245,14 +285,16 @@ function Service:_start()
     self.rebalances = self.rebalances + 1
     local only = {}
     for _, tp in ipairs(partitions) do only[key_of(tp.topic, tp.partition)] = true end
-    -- Hand over exactly what was handled (in an event loop without waiting:
-    -- sent before the group moves on, its answer not waited for).
-    local ok, err = self:_commit(not self.loop, 10, only)
+    -- Hand over exactly what was handled (in an event loop, waiting 1 s at
+    -- most for what handlers published and for the answer).
+    self.waiting_commit = nil
+    local ok, err = self:_commit(true, self.loop and not self.stopped and 1 or 10, only)
     if not ok then self.revoke_error = err end
     self:_forget(partitions)
   end
   conf.on_lost = function(_, partitions)
     self.rebalances = self.rebalances + 1
+    self.waiting_commit = nil
     self.log("warn", ("service=%s lost %d partitions (the group moved them on): "
       .. "uncommitted events will be handled again")
       :format(self.name, #partitions))
@@ -487,7 +529,11 @@ function Service:step(timeout)
     end
   end
   local t = now()
-  if t - self.last_commit >= self.commit_interval then self:_commit(false) end
+  if self.waiting_commit then
+    self:_commit_when_reported()
+  elseif t - self.last_commit >= self.commit_interval then
+    self:_commit(false)
+  end
   if self.log_interval > 0 and t - self.last_log >= self.log_interval then
     self.last_log = t
     self:_log_line("interval")

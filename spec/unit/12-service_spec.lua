@@ -314,6 +314,43 @@ describe("rdkafka.service", function()
     assert.are.equal(svc.name, header(got[1], "producer"))
   end)
 
+  it("in an event loop, commits wait for what handlers published, never the step", function()
+    local t, out = topic(1), topic(1)
+    local events = {}
+    for i = 1, 40 do events[i] = { n = i } end
+    publish(t, events)
+    local svc = new_service { event_loop = true, commit_interval = 0.05, batch = 5 }
+    local handled, put_off = 0, false
+    svc:on(t, function(event, ctx)
+      assert(ctx:publish(out, { seen = event.n }))
+      handled = handled + 1
+    end)
+    local committed
+    assert.is_truthy(run_until(svc, 30, function()
+      put_off = put_off or svc.waiting_commit ~= nil -- a commit waited for deliveries
+      committed = handled == 40 and svc.consumer:committed({ { topic = t, partition = 0 } }, 5)
+      return committed and committed[1].offset == 40
+    end), "the handled events were never committed")
+    assert.is_true(put_off)
+    -- Committed only once what they published was delivered: all of it is.
+    assert.are.equal(0, svc.pub:pending())
+    assert.are.equal(40, svc.pub.counters.delivered)
+    assert.is_true(svc:close())
+    assert.are.equal(40, #read_all(out, 40))
+  end)
+
+  it("a publisher's mark is reported once every event before it has its report", function()
+    local t = topic(2)
+    local pub = service.publisher { brokers = brokers }
+    assert.is_true(pub:reported(pub:mark())) -- nothing published
+    for i = 1, 20 do assert(pub:publish(t, { n = i })) end
+    local mark = pub:mark()
+    assert.is_false(pub:reported(mark))
+    assert.are.equal(0, pub:flush(10))
+    assert.is_true(pub:reported(mark))
+    pub:close()
+  end)
+
   it("a pattern routes every matching topic to its handler; raw bytes on request", function()
     local prefix = helpers.unique("pat"):gsub("%-", "_")
     local a, b = topic(1, prefix .. ".a"), topic(1, prefix .. ".b")
@@ -449,6 +486,8 @@ describe("rdkafka.service", function()
       errmsg(function() service.publisher { brokers = brokers, queue_full_wait = -1 } end))
     assert.matches("option 'lag_timeout' must be a non%-negative number of seconds",
       errmsg(function() service.new(with { lag_timeout = -1 }) end))
+    assert.matches("option 'event_loop' must be a boolean, got number",
+      errmsg(function() service.new(with { event_loop = 1 }) end))
     -- librdkafka itself refuses a bad value of a dotless property.
     assert.matches("acks", errmsg(function() service.publisher { brokers = brokers, acks = "some" } end))
     service.publisher({ brokers = brokers, acks = "all", log_level = 3, queue_full_wait = 0 }):close()
