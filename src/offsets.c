@@ -228,21 +228,28 @@ static int pause_or_resume(lua_State *L, int pause) {
 static int consumer_pause(lua_State *L) { return pause_or_resume(L, 1); }
 static int consumer_resume(lua_State *L) { return pause_or_resume(L, 0); }
 
+/* Arguments 2 and 3 of watermarks and cached_watermarks: topic, partition. */
+static const char *check_topic_partition(lua_State *L, int32_t *partition) {
+    size_t len;
+    const char *topic = luaL_checklstring(L, 2, &len);
+    lua_Integer p = 0;
+    luaL_argcheck(L, len > 0, 2, "topic name must be a non-empty string");
+    luaL_argcheck(L, rdk_isinteger(L, 3) && (p = lua_tointeger(L, 3)) >= 0 && p <= INT32_MAX, 3,
+                  "partition must be a non-negative integer");
+    *partition = (int32_t)p;
+    return topic;
+}
+
 /* c:watermarks(topic, partition [, timeout=10]): low, high from the broker
  * (high is the offset the next produced message will get). */
 static int consumer_watermarks(lua_State *L) {
     rdk_client *c = check(L);
-    size_t len;
-    const char *topic = luaL_checklstring(L, 2, &len);
-    lua_Integer partition = 0;
+    int32_t partition;
+    const char *topic = check_topic_partition(L, &partition);
     int64_t low = 0, high = 0;
-    int timeout_ms;
-    rd_kafka_resp_err_t err;
-    luaL_argcheck(L, len > 0, 2, "topic name must be a non-empty string");
-    luaL_argcheck(L, rdk_isinteger(L, 3) && (partition = lua_tointeger(L, 3)) >= 0 && partition <= INT32_MAX,
-                  3, "partition must be a non-negative integer");
-    timeout_ms = rdk_check_timeout_ms(L, 4, QUERY_TIMEOUT_MS);
-    err = rd_kafka_query_watermark_offsets(c->rk, topic, (int32_t)partition, &low, &high, timeout_ms);
+    int timeout_ms = rdk_check_timeout_ms(L, 4, QUERY_TIMEOUT_MS);
+    rd_kafka_resp_err_t err =
+        rd_kafka_query_watermark_offsets(c->rk, topic, partition, &low, &high, timeout_ms);
     if (err)
         return rdk_return_error(L, err, NULL);
     rdk_pushint64(L, low);
@@ -255,14 +262,10 @@ static int consumer_watermarks(lua_State *L) {
  * for either that is not known yet. */
 static int consumer_cached_watermarks(lua_State *L) {
     rdk_client *c = check(L);
-    size_t len;
-    const char *topic = luaL_checklstring(L, 2, &len);
-    lua_Integer partition = 0;
+    int32_t partition;
+    const char *topic = check_topic_partition(L, &partition);
     int64_t low = RD_KAFKA_OFFSET_INVALID, high = RD_KAFKA_OFFSET_INVALID;
-    luaL_argcheck(L, len > 0, 2, "topic name must be a non-empty string");
-    luaL_argcheck(L, rdk_isinteger(L, 3) && (partition = lua_tointeger(L, 3)) >= 0 && partition <= INT32_MAX,
-                  3, "partition must be a non-negative integer");
-    if (rd_kafka_get_watermark_offsets(c->rk, topic, (int32_t)partition, &low, &high) != 0)
+    if (rd_kafka_get_watermark_offsets(c->rk, topic, partition, &low, &high) != 0)
         low = high = RD_KAFKA_OFFSET_INVALID; /* an unknown partition: nothing seen */
     if (low < 0)
         lua_pushnil(L);
