@@ -15,6 +15,8 @@ RDK_EXPORT int luaopen_rdkafka_core(lua_State *L) {
     rdk_open_error(L);
     rdk_open_producer(L);
     rdk_open_consumer(L);
+    rdk_open_admin(L);
+    rdk_open_metadata(L);
     rdk_open_wake(L);
     rdk_open_mock(L);
     rdk_open_runtime(L);

@@ -111,6 +111,12 @@ function core.consumer_methods.lag(c, timeout)
   return result
 end
 
+--- Creates an admin handle: topics, partitions, records, configs, consumer
+-- groups and their offsets, metadata (see rdkafka.admin and the README).
+-- @tparam table conf librdkafka properties plus `on_error`, `on_log`, `on_stats`
+-- @return rdkafka.Admin
+M.admin = require("rdkafka.admin").new
+
 --- Starts librdkafka's in-process mock cluster on 127.0.0.1.
 -- @tparam[opt] table opts `{brokers = 1}`
 -- @return rdkafka.MockCluster with `bootstrap_servers`, `create_topic(name, partitions, replication)`

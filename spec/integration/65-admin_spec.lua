@@ -1,0 +1,275 @@
+-- The admin handle on the real Apache Kafka broker (tag: kafka): topics,
+-- partitions, metadata, configs, records, consumer groups and their offsets.
+local rdkafka = require("rdkafka")
+local helpers = require("helpers")
+
+local function by(list, key)
+  local map = {}
+  for _, entry in ipairs(list) do map[entry[key]] = entry end
+  return map
+end
+
+describe("#kafka admin", function()
+  local bootstrap, admin
+  lazy_setup(function()
+    bootstrap = helpers.kafka_bootstrap()
+    assert(bootstrap, "no Kafka broker: run `scripts/kafka up` or set KAFKA_BOOTSTRAP")
+    admin = rdkafka.admin { ["bootstrap.servers"] = bootstrap }
+  end)
+  lazy_teardown(function()
+    if admin then admin:close() end
+  end)
+
+  local function produce(topic, n, partition)
+    local p = rdkafka.producer { ["bootstrap.servers"] = bootstrap }
+    for i = 1, n do assert(p:produce(topic, "m" .. i, "k" .. i, partition)) end
+    assert.are.equal(0, p:flush(30))
+    p:close()
+  end
+
+  it("creates topics with configs, says which already exist, and validate_only creates nothing", function()
+    local a, b = helpers.unique("adm-a"), helpers.unique("adm-b")
+    local res = assert(admin:create_topics({
+      { name = a, partitions = 3, replication_factor = 1, config = { ["retention.ms"] = 3600000 } },
+      { name = b, partitions = 1 },
+    }, 30))
+    assert.are.equal(2, #res)
+    assert.are.equal(a, res[1].name)
+    assert.is_nil(res[1].error)
+    assert.are.equal(b, res[2].name)
+    assert.is_nil(res[2].error)
+    local md = assert(admin:metadata(a, 10))
+    assert.are.equal(3, #md.topics[1].partitions)
+    local cfg = assert(admin:describe_configs({ { type = "topic", name = a } }))[1].configs["retention.ms"]
+    assert.are.equal("3600000", cfg.value)
+    assert.are.equal("DYNAMIC_TOPIC_CONFIG", cfg.source)
+    assert.is_false(cfg.default)
+
+    local again = assert(admin:create_topics({ { name = a, partitions = 3 } }))
+    assert.are.equal("TOPIC_ALREADY_EXISTS", again[1].error.name)
+    assert.are.equal(a, again[1].name)
+
+    local v = helpers.unique("adm-validate")
+    local checked = assert(admin:create_topics({ { name = v, partitions = 2 } }, { validate_only = true }))
+    assert.is_nil(checked[1].error)
+    local missing = assert(admin:metadata(v, 10))
+    assert.are.equal("UNKNOWN_TOPIC_OR_PART", missing.topics[1].error.name)
+    -- An invalid config is the topic's own error, not the call's.
+    local bad = assert(admin:create_topics({
+      { name = v, partitions = 1, config = { ["cleanup.policy"] = "nonsense" } } }))
+    assert.are.equal("INVALID_CONFIG", bad[1].error.name)
+  end)
+
+  it("metadata lists brokers, the controller, partitions with leaders, replicas and ISR", function()
+    local t = helpers.unique("adm-md")
+    assert.is_nil(assert(admin:create_topics({ { name = t, partitions = 2 } }))[1].error)
+    local md = assert(admin:metadata(10))
+    assert.is_true(#md.brokers >= 1)
+    local broker = md.brokers[1]
+    assert.are.equal("number", type(broker.id))
+    assert.are.equal("127.0.0.1", broker.host)
+    assert.are.equal("number", type(broker.port))
+    assert.is_truthy(by(md.brokers, "id")[md.controller_id])
+    local topic = by(md.topics, "name")[t]
+    assert.is_truthy(topic)
+    assert.is_nil(topic.error)
+    assert.are.equal(2, #topic.partitions)
+    for i, p in ipairs(topic.partitions) do
+      assert.are.equal(i - 1, p.id)
+      assert.are.equal(broker.id, p.leader)
+      assert.are.same({ broker.id }, p.replicas)
+      assert.are.same({ broker.id }, p.isrs)
+    end
+    -- Producers and consumers answer the same question.
+    local p = rdkafka.producer { ["bootstrap.servers"] = bootstrap }
+    local pm = assert(p:metadata(t, 10))
+    assert.are.equal(2, #pm.topics[1].partitions)
+    p:close()
+    -- The admin handle never creates the topic it asks about.
+    local ghost = helpers.unique("adm-ghost")
+    assert.are.equal("UNKNOWN_TOPIC_OR_PART", assert(admin:metadata(ghost, 10)).topics[1].error.name)
+    assert.are.equal("UNKNOWN_TOPIC_OR_PART", assert(admin:metadata(ghost, 10)).topics[1].error.name)
+  end)
+
+  it("adds partitions, refuses fewer per topic, and deletes topics", function()
+    local t = helpers.unique("adm-parts")
+    assert.is_nil(assert(admin:create_topics({ { name = t, partitions = 2 } }))[1].error)
+    local res = assert(admin:create_partitions({ { topic = t, count = 5 }, { topic = t .. "-none", count = 2 } }))
+    assert.are.equal(t, res[1].topic)
+    assert.is_nil(res[1].error)
+    assert.are.equal("UNKNOWN_TOPIC_OR_PART", res[2].error.name)
+    assert.is_truthy(helpers.wait_until(10, function()
+      return #assert(admin:metadata(t, 10)).topics[1].partitions == 5
+    end))
+    local fewer = assert(admin:create_partitions({ { topic = t, count = 3 } }))
+    assert.are.equal("INVALID_PARTITIONS", fewer[1].error.name)
+    assert.matches("5 partition", fewer[1].error.message)
+    local same = assert(admin:create_partitions({ { topic = t, count = 6 } }, { validate_only = true }))
+    assert.is_nil(same[1].error)
+    assert.are.equal(5, #assert(admin:metadata(t, 10)).topics[1].partitions)
+
+    local gone = assert(admin:delete_topics({ t, t .. "-none" }))
+    assert.is_nil(gone[1].error)
+    assert.are.equal("UNKNOWN_TOPIC_OR_PART", gone[2].error.name)
+    assert.is_truthy(helpers.wait_until(10, function()
+      local md = assert(admin:metadata(t, 10))
+      return md.topics[1].error and md.topics[1].error.name == "UNKNOWN_TOPIC_OR_PART"
+    end))
+  end)
+
+  it("alter_configs changes what it is given and keeps what was set before", function()
+    local t = helpers.unique("adm-cfg")
+    assert.is_nil(assert(admin:create_topics({ { name = t, partitions = 1,
+      config = { ["retention.ms"] = 7200000, ["max.message.bytes"] = 500000 } } }))[1].error)
+    local res = assert(admin:alter_configs({ { type = "topic", name = t, configs = { ["retention.ms"] = 1800000 } } }))
+    assert.are.equal(t, res[1].name)
+    assert.is_nil(res[1].error)
+    local cfg = assert(admin:describe_configs({ { type = "topic", name = t } }))[1].configs
+    assert.are.equal("1800000", cfg["retention.ms"].value)
+    assert.are.equal("500000", cfg["max.message.bytes"].value) -- kept
+    -- reset puts a config back to its default.
+    local reset = assert(admin:alter_configs({ { type = "topic", name = t, reset = { "max.message.bytes" } } }))
+    assert.is_nil(reset[1].error)
+    cfg = assert(admin:describe_configs({ { type = "topic", name = t } }))[1].configs
+    assert.are.equal("1800000", cfg["retention.ms"].value)
+    assert.is_true(cfg["max.message.bytes"].default)
+    -- validate_only changes nothing.
+    assert.is_nil(assert(admin:alter_configs({ { type = "topic", name = t, configs = { ["retention.ms"] = 60000 } } },
+      { validate_only = true }))[1].error)
+    assert.are.equal("1800000", assert(admin:describe_configs({ { type = "topic", name = t } }))[1]
+      .configs["retention.ms"].value)
+    -- replace_configs is Kafka's own AlterConfigs: what is not given goes back to default.
+    local replaced = assert(admin:replace_configs({
+      { type = "topic", name = t, configs = { ["cleanup.policy"] = "delete" } } }))
+    assert.is_nil(replaced[1].error)
+    cfg = assert(admin:describe_configs({ { type = "topic", name = t } }))[1].configs
+    assert.is_true(cfg["retention.ms"].default)
+    -- Per-resource errors: an unknown topic, an invalid value.
+    local errs = assert(admin:alter_configs({
+      { type = "topic", name = t .. "-none", configs = { ["retention.ms"] = 1 } },
+      { type = "topic", name = t, configs = { ["retention.ms"] = "soon" } },
+    }))
+    assert.are.equal("UNKNOWN_TOPIC_OR_PART", errs[1].error.name)
+    assert.are.equal("INVALID_CONFIG", errs[2].error.name)
+  end)
+
+  it("describes a broker's configs by id", function()
+    local md = assert(admin:metadata(10))
+    local id = md.brokers[1].id
+    local res = assert(admin:describe_configs({ { type = "broker", name = id } }))
+    assert.are.equal(1, #res)
+    assert.are.equal("broker", res[1].type)
+    assert.are.equal(tostring(id), res[1].name)
+    assert.is_nil(res[1].error)
+    local node = res[1].configs["node.id"]
+    assert.are.equal(tostring(id), node.value)
+    assert.is_true(node.read_only)
+    assert.are.equal("STATIC_BROKER_CONFIG", node.source)
+    assert.is_false(res[1].configs["num.io.threads"].read_only) -- dynamic: a broker may change it
+    assert.are.equal(res[1].configs["num.io.threads"].value,
+      assert(admin:describe_configs({ { type = "broker", name = tostring(id) } }))[1].configs["num.io.threads"].value)
+    -- librdkafka takes one broker per request and says so.
+    local none, err = admin:describe_configs({ { type = "broker", name = id }, { type = "broker", name = id } })
+    assert.is_nil(none)
+    assert.are.equal("_CONFLICT", err.name)
+  end)
+
+  it("delete_records moves the low watermark; a consumer starts after it", function()
+    local t = helpers.unique("adm-records")
+    assert.is_nil(assert(admin:create_topics({ { name = t, partitions = 2 } }))[1].error)
+    produce(t, 10, 0)
+    produce(t, 4, 1)
+    local res = assert(admin:delete_records({
+      { topic = t, partition = 0, offset = 6 }, { topic = t, partition = 1, offset = "end" } }))
+    assert.are.equal(2, #res)
+    assert.are.equal(6, res[1].offset)
+    assert.is_nil(res[1].error)
+    assert.are.equal(4, res[2].offset)
+    local c = rdkafka.consumer(helpers.consumer_conf(bootstrap, helpers.unique("adm-records")))
+    local low, high = c:watermarks(t, 0, 10)
+    assert.are.equal(6, low)
+    assert.are.equal(10, high)
+    assert(c:subscribe(t))
+    local got = helpers.consume(c, 4, 60)
+    assert.are.equal(4, #got)
+    for i, m in ipairs(got) do assert.are.equal(5 + i, m.offset) end
+    c:close()
+    local beyond = assert(admin:delete_records({ { topic = t, partition = 0, offset = 50 } }))
+    assert.are.equal("OFFSET_OUT_OF_RANGE", beyond[1].error.name)
+  end)
+
+  it("lists, describes and deletes consumer groups; rewinds a group's offsets", function()
+    local t, group = helpers.unique("adm-groups"), helpers.unique("adm-group")
+    assert.is_nil(assert(admin:create_topics({ { name = t, partitions = 2 } }))[1].error)
+    produce(t, 6, 0)
+    local c = rdkafka.consumer(helpers.consumer_conf(bootstrap, group, { ["client.id"] = "adm-member" }))
+    assert(c:subscribe(t))
+    local got = helpers.consume(c, 6, 60)
+    assert.are.equal(6, #got)
+    assert(c:commit(got[6]))
+
+    local listed = by(assert(admin:list_consumer_groups()), "group_id")[group]
+    assert.is_truthy(listed)
+    assert.are.equal("Stable", listed.state)
+    assert.is_false(listed.simple)
+    local described = assert(admin:describe_consumer_groups({ group }))[1]
+    assert.are.equal(group, described.group_id)
+    assert.is_nil(described.error)
+    assert.are.equal("Stable", described.state)
+    assert.are.equal(1, #described.members)
+    local member = described.members[1]
+    assert.are.equal("adm-member", member.client_id)
+    assert.are.equal(2, #member.assignment)
+    assert.are.equal(t, member.assignment[1].topic)
+    assert.is_string(member.member_id)
+    assert.is_truthy(described.coordinator.id)
+
+    local offsets = by(assert(admin:list_consumer_group_offsets(group)), "partition")
+    assert.are.equal(6, offsets[0].offset)
+    local one = assert(admin:list_consumer_group_offsets(group, { { topic = t, partition = 1 } },
+      { require_stable = true }))
+    assert.are.equal(1, #one)
+    assert.is_nil(one[1].offset) -- nothing committed there
+
+    -- A group with a member cannot be rewound.
+    local busy = admin:alter_consumer_group_offsets(group, { { topic = t, partition = 0, offset = 2 } })
+    local busy_err = busy and busy[1].error
+    assert.is_truthy(busy_err)
+    c:close()
+    -- Stopped, it can: the next member starts at the new offset.
+    local rewound = assert(admin:alter_consumer_group_offsets(group, { { topic = t, partition = 0, offset = 2 } }))
+    assert.is_nil(rewound[1].error)
+    assert.are.equal(2, rewound[1].offset)
+    local c2 = rdkafka.consumer(helpers.consumer_conf(bootstrap, group))
+    assert(c2:subscribe(t))
+    local again = helpers.consume(c2, 4, 60)
+    assert.are.equal(4, #again)
+    assert.are.equal(2, again[1].offset)
+    c2:close()
+
+    local deleted = assert(admin:delete_consumer_groups({ group, helpers.unique("adm-nogroup") }))
+    assert.are.equal(group, deleted[1].group_id)
+    assert.is_nil(deleted[1].error)
+    assert.are.equal("GROUP_ID_NOT_FOUND", deleted[2].error.name)
+    assert.is_nil(by(assert(admin:list_consumer_groups()), "group_id")[group])
+  end)
+
+  it("serves its callbacks inside its calls and refuses a closed handle", function()
+    local stats = 0
+    local a = rdkafka.admin { ["bootstrap.servers"] = bootstrap, ["statistics.interval.ms"] = 100,
+      on_stats = function() stats = stats + 1 end }
+    assert(a:metadata(10))
+    helpers.wait_until(10, function()
+      assert(a:list_consumer_groups())
+      return stats > 0
+    end)
+    assert.is_true(stats > 0)
+    a:close()
+    a:close()
+    assert.matches("closed", helpers.errmsg(function() a:create_topics({ { name = "x" } }) end))
+    assert.matches("closed", helpers.errmsg(function() a:metadata() end))
+    assert.matches("closed", helpers.errmsg(function()
+      a:alter_configs({ { type = "topic", name = "x", configs = {} } })
+    end))
+  end)
+end)

@@ -1,0 +1,587 @@
+/* rdkafka.Admin: a handle for Kafka's admin requests, and the request
+ * machinery the admin_*.c files share. Topics, partitions and records are
+ * here; configs in admin_configs.c, consumer groups in admin_groups.c.
+ *
+ * A request runs on a queue of its own; while it waits, the handle's own
+ * events (on_error, on_log, on_stats, on_throttle) are served between
+ * slices, on the caller's thread. Every C object a request needs is owned
+ * by one guard on the Lua stack, so a Lua error anywhere frees them all. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "private.h"
+
+#define ADMIN_TIMEOUT_MS 30000
+#define ADMIN_MAX_TIMEOUT_MS 3600000 /* librdkafka's bound on a request timeout */
+#define SERVE_SLICE_MS 100
+#define CLOSE_TIMEOUT_MS 10000
+
+static int admin_new(lua_State *L) {
+    char errstr[512];
+    int events = RD_KAFKA_EVENT_ERROR;
+    sigset_t saved;
+    rd_kafka_conf_t *conf;
+    rdk_client *c;
+    lua_settop(L, 1);
+    c = rdk_new_client(L, RDK_ADMIN_MT);
+    rdk_getuservalue(L, 2);
+    conf = rdk_conf_from_table(L, 1, c, 3,
+                               1 << RDK_ON_ERROR | 1 << RDK_ON_LOG | 1 << RDK_ON_STATS);
+    lua_settop(L, 2);
+    if (RDK_HAS(c, RDK_ON_LOG)) {
+        rd_kafka_conf_set(conf, "log.queue", "true", errstr, sizeof errstr);
+        events |= RD_KAFKA_EVENT_LOG;
+    }
+    if (RDK_HAS(c, RDK_ON_STATS))
+        events |= RD_KAFKA_EVENT_STATS;
+    rd_kafka_conf_set_events(conf, events);
+    rdk_signals_block(&saved);
+    c->rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, errstr, sizeof errstr);
+    rdk_signals_restore(&saved);
+    if (c->rk == NULL) {
+        rd_kafka_conf_destroy(conf);
+        return luaL_error(L, "rdkafka.admin: %s", errstr);
+    }
+    if (RDK_HAS(c, RDK_ON_LOG))
+        rd_kafka_set_log_queue(c->rk, NULL);
+    c->queue = rd_kafka_queue_get_main(c->rk);
+    return 1;
+}
+
+/* ---- the request machinery ---- */
+
+/* What of a request refers to the handle: freed before the handle goes. */
+static void release_handle_parts(rdk_admin_req *r) {
+    if (r->result != NULL)
+        rd_kafka_event_destroy(r->result);
+    if (r->queue != NULL)
+        rd_kafka_queue_destroy(r->queue);
+    r->result = NULL;
+    r->queue = NULL;
+}
+
+/* Called by close and the collector: the guards of earlier requests may be
+ * collected after the handle is gone. */
+static void release_requests(rdk_client *c) {
+    rdk_admin_req *r;
+    for (r = c->requests; r != NULL; r = r->next) {
+        release_handle_parts(r);
+        r->client = NULL;
+    }
+    c->requests = NULL;
+}
+
+static void destroy_request(void *p) {
+    rdk_admin_req *r = (rdk_admin_req *)p;
+    size_t i;
+    if (r->client != NULL) {
+        rdk_admin_req **at = &r->client->requests;
+        while (*at != r)
+            at = &(*at)->next;
+        *at = r->next;
+    }
+    release_handle_parts(r);
+    if (r->destroy_item != NULL)
+        for (i = 0; i < r->count; i++)
+            if (r->items[i] != NULL)
+                r->destroy_item(r->items[i]);
+    free(r->items);
+    if (r->options != NULL)
+        rd_kafka_AdminOptions_destroy(r->options);
+    free(r);
+}
+
+/* The trailing argument at idx: nil, a timeout in seconds, or a table of
+ * options ({timeout=, validate_only=, require_stable=}, as the call allows). */
+static void read_options(lua_State *L, int idx, int allowed, int *timeout_ms, int *flags) {
+    *timeout_ms = ADMIN_TIMEOUT_MS;
+    *flags = 0;
+    if (lua_type(L, idx) == LUA_TTABLE) {
+        lua_pushnil(L);
+        while (lua_next(L, idx) != 0) {
+            const char *key = lua_type(L, -2) == LUA_TSTRING ? lua_tostring(L, -2) : "?";
+            int flag = strcmp(key, "validate_only") == 0    ? RDK_ADMIN_VALIDATE_ONLY
+                       : strcmp(key, "require_stable") == 0 ? RDK_ADMIN_REQUIRE_STABLE
+                                                            : 0;
+            if (strcmp(key, "timeout") == 0) {
+                *timeout_ms = rdk_check_timeout_ms(L, lua_gettop(L), ADMIN_TIMEOUT_MS);
+            } else if (flag != 0 && (allowed & flag)) {
+                if (lua_type(L, -1) != LUA_TBOOLEAN)
+                    luaL_argerror(L, idx, lua_pushfstring(L, "option '%s' must be a boolean, got %s",
+                                                          key, luaL_typename(L, -1)));
+                if (lua_toboolean(L, -1))
+                    *flags |= flag;
+            } else {
+                luaL_argerror(L, idx, lua_pushfstring(L, "unknown option '%s' (expected timeout%s%s)", key,
+                                                      allowed & RDK_ADMIN_VALIDATE_ONLY ? ", validate_only" : "",
+                                                      allowed & RDK_ADMIN_REQUIRE_STABLE ? ", require_stable" : ""));
+            }
+            lua_pop(L, 1);
+        }
+    } else if (!lua_isnoneornil(L, idx)) {
+        if (lua_type(L, idx) != LUA_TNUMBER)
+            luaL_argerror(L, idx, lua_pushfstring(L, "timeout (seconds) or options table expected, got %s",
+                                                  luaL_typename(L, idx)));
+        *timeout_ms = rdk_check_timeout_ms(L, idx, ADMIN_TIMEOUT_MS);
+    }
+    if (*timeout_ms > ADMIN_MAX_TIMEOUT_MS)
+        *timeout_ms = ADMIN_MAX_TIMEOUT_MS;
+}
+
+/* Starts a request whose options are argument opts_idx (the last one: the
+ * caller has set the stack top to it); the request is owned by a guard
+ * pushed on the stack. */
+rdk_admin_req *rdk_admin_request(lua_State *L, int opts_idx, rd_kafka_admin_op_t op, int allowed) {
+    rdk_client *c = rdk_check_client(L, 1, RDK_ADMIN_MT);
+    char errstr[256];
+    int flags, request_ms;
+    void **guard;
+    rdk_admin_req *r;
+    guard = rdk_guard(L, destroy_request);
+    r = (rdk_admin_req *)calloc(1, sizeof *r);
+    if (r == NULL)
+        luaL_error(L, "not enough memory");
+    *guard = r;
+    r->client = c;
+    r->next = c->requests;
+    c->requests = r;
+    read_options(L, opts_idx, allowed, &r->timeout_ms, &flags);
+    r->options = rd_kafka_AdminOptions_new(c->rk, op);
+    r->queue = rd_kafka_queue_new(c->rk);
+    if (r->options == NULL || r->queue == NULL)
+        luaL_error(L, "not enough memory");
+    /* librdkafka gives up a little before the caller's timeout, so that its
+     * own answer (a whole or a per-item _TIMED_OUT) is what the caller sees. */
+    request_ms = r->timeout_ms > 1000 ? r->timeout_ms - 100 : r->timeout_ms * 9 / 10;
+    rd_kafka_AdminOptions_set_request_timeout(r->options, request_ms, errstr, sizeof errstr);
+    if (op == RD_KAFKA_ADMIN_OP_CREATETOPICS || op == RD_KAFKA_ADMIN_OP_DELETETOPICS ||
+        op == RD_KAFKA_ADMIN_OP_CREATEPARTITIONS || op == RD_KAFKA_ADMIN_OP_DELETERECORDS)
+        /* The broker waits for the change to be done, answering before the client gives up. */
+        rd_kafka_AdminOptions_set_operation_timeout(
+            r->options, request_ms > 2000 ? request_ms - 1000 : request_ms / 2, errstr, sizeof errstr);
+    if ((flags & RDK_ADMIN_VALIDATE_ONLY) &&
+        rd_kafka_AdminOptions_set_validate_only(r->options, 1, errstr, sizeof errstr))
+        luaL_error(L, "validate_only: %s", errstr);
+    if (flags & RDK_ADMIN_REQUIRE_STABLE) {
+        rd_kafka_error_t *e = rd_kafka_AdminOptions_set_require_stable_offsets(r->options, 1);
+        if (e != NULL) {
+            snprintf(errstr, sizeof errstr, "%s", rd_kafka_error_string(e));
+            rd_kafka_error_destroy(e);
+            luaL_error(L, "require_stable: %s", errstr);
+        }
+    }
+    return r;
+}
+
+/* An array of count items, each freed by destroy if the call fails. */
+void rdk_admin_items(lua_State *L, rdk_admin_req *r, size_t count, void (*destroy)(void *)) {
+    r->items = (void **)calloc(count ? count : 1, sizeof *r->items);
+    if (r->items == NULL)
+        luaL_error(L, "not enough memory");
+    r->count = count;
+    r->destroy_item = destroy;
+}
+
+/* The length of the list at idx, which must be a non-empty array (the
+ * handle at 1 is checked first). */
+size_t rdk_admin_list(lua_State *L, int idx, const char *what) {
+    size_t n;
+    rdk_check_client(L, 1, RDK_ADMIN_MT); /* a closed handle first */
+    if (lua_type(L, idx) != LUA_TTABLE)
+        luaL_argerror(L, idx, lua_pushfstring(L, "list of %s expected, got %s", what, luaL_typename(L, idx)));
+    n = lua_rawlen(L, idx);
+    if (n == 0)
+        luaL_argerror(L, idx, lua_pushfstring(L, "list of %s is empty", what));
+    return n;
+}
+
+/* Entry i of the list at idx, pushed: a string (strings = 1) or a table. */
+void rdk_admin_entry(lua_State *L, int idx, size_t i, int strings) {
+    size_t len;
+    lua_rawgeti(L, idx, (int)i);
+    if (strings) {
+        const char *s = lua_type(L, -1) == LUA_TSTRING ? lua_tolstring(L, -1, &len) : NULL;
+        if (s == NULL || len == 0 || strlen(s) != len)
+            luaL_argerror(L, idx, lua_pushfstring(L, "entry #%d must be a non-empty string, got %s", (int)i,
+                                                  lua_type(L, -1) == LUA_TSTRING ? "an empty string or NUL bytes"
+                                                                                 : luaL_typename(L, -1)));
+    } else if (lua_type(L, -1) != LUA_TTABLE) {
+        luaL_argerror(L, idx, lua_pushfstring(L, "entry #%d must be a table, got %s", (int)i, luaL_typename(L, -1)));
+    }
+}
+
+/* Field `name` of the entry table on top, as a non-empty string (or NULL when
+ * it is nil and optional). */
+const char *rdk_admin_string_field(lua_State *L, int idx, size_t i, const char *name, int optional) {
+    size_t len;
+    const char *s;
+    lua_pushstring(L, name);
+    lua_rawget(L, -2); /* raw: no metamethod runs, the entry keeps the string */
+    if (optional && lua_isnil(L, -1)) {
+        lua_pop(L, 1);
+        return NULL;
+    }
+    s = lua_type(L, -1) == LUA_TSTRING ? lua_tolstring(L, -1, &len) : NULL;
+    if (s == NULL || len == 0 || strlen(s) != len)
+        luaL_argerror(L, idx, lua_pushfstring(L, "entry #%d: field '%s' must be a non-empty string, got %s", (int)i,
+                                              name, lua_type(L, -1) == LUA_TSTRING ? "an empty one" : luaL_typename(L, -1)));
+    lua_pop(L, 1); /* the entry table keeps the string alive */
+    return s;
+}
+
+/* Field `name` of the entry table on top, as an integer in [min, max]
+ * (dflt when nil and dflt >= min). */
+lua_Integer rdk_admin_int_field(lua_State *L, int idx, size_t i, const char *name, lua_Integer min,
+                                lua_Integer max, lua_Integer dflt) {
+    lua_Integer v = 0;
+    lua_pushstring(L, name);
+    lua_rawget(L, -2);
+    if (lua_isnil(L, -1) && dflt >= min) {
+        lua_pop(L, 1);
+        return dflt;
+    }
+    if (!rdk_isinteger(L, -1) || (v = lua_tointeger(L, -1)) < min || v > max)
+        luaL_argerror(L, idx, lua_pushfstring(L, "entry #%d: field '%s' must be an integer from %d to %d, got %s",
+                                              (int)i, name, (int)min, (int)max,
+                                              lua_type(L, -1) == LUA_TNUMBER ? "a fraction or out of range"
+                                                                             : luaL_typename(L, -1)));
+    lua_pop(L, 1);
+    return v;
+}
+
+/* Waits for the request's result, serving the handle's own events in
+ * between; from rdk_enter to rdk_leave. Returns the result event (owned by
+ * the request) or NULL when the timeout passed first. */
+static rd_kafka_event_t *await(lua_State *L, rdk_admin_req *r, int base) {
+    rdk_client *c = r->client;
+    long long deadline = rdk_now_ms() + r->timeout_ms;
+    for (;;) {
+        long long left = deadline - rdk_now_ms();
+        if (!rdk_failed(L, c, base))
+            rdk_serve_queue(L, c, base, c->queue, 0, 1000, 0);
+        if (left < 0)
+            left = 0;
+        r->result = rd_kafka_queue_poll(r->queue, left > SERVE_SLICE_MS ? SERVE_SLICE_MS : (int)left);
+        if (r->result != NULL || left == 0)
+            return r->result;
+    }
+}
+
+/* Sends the request through send() and waits for its result. Returns the
+ * result event, or pushes nil, err and returns NULL when the request failed
+ * as a whole (timeout, no broker, an error for the request). */
+rd_kafka_event_t *rdk_admin_run(lua_State *L, rdk_admin_req *r, void (*send)(rdk_admin_req *),
+                                const char *what) {
+    rdk_client *c = r->client;
+    rd_kafka_event_t *ev;
+    int base = rdk_enter(L, c, lua_gettop(L), what);
+    send(r);
+    ev = await(L, r, base);
+    rdk_leave(L, c, base);
+    if (ev == NULL) {
+        rdk_return_error(L, RD_KAFKA_RESP_ERR__TIMED_OUT,
+                         lua_pushfstring(L, "%s: no answer within the timeout", what));
+        return NULL;
+    }
+    if (rd_kafka_event_error(ev) != RD_KAFKA_RESP_ERR_NO_ERROR) {
+        rdk_return_error(L, rd_kafka_event_error(ev), rd_kafka_event_error_string(ev));
+        return NULL;
+    }
+    return ev;
+}
+
+/* Pushes nil, or an error object for code and message. */
+void rdk_admin_push_error(lua_State *L, rd_kafka_resp_err_t code, const char *message) {
+    if (code == RD_KAFKA_RESP_ERR_NO_ERROR)
+        lua_pushnil(L);
+    else
+        rdk_push_error(L, code, message, 0);
+}
+
+/* {{<key>=, error=}, ...} from topic results. */
+static void push_topic_results(lua_State *L, const rd_kafka_topic_result_t **res, size_t n, const char *key) {
+    size_t i;
+    lua_createtable(L, (int)n, 0);
+    for (i = 0; i < n; i++) {
+        lua_createtable(L, 0, 2);
+        lua_pushstring(L, rd_kafka_topic_result_name(res[i]));
+        lua_setfield(L, -2, key);
+        rdk_admin_push_error(L, rd_kafka_topic_result_error(res[i]), rd_kafka_topic_result_error_string(res[i]));
+        lua_setfield(L, -2, "error");
+        lua_rawseti(L, -2, (int)i + 1);
+    }
+}
+
+/* ---- topics ---- */
+
+static void destroy_new_topic(void *p) { rd_kafka_NewTopic_destroy((rd_kafka_NewTopic_t *)p); }
+static void send_create_topics(rdk_admin_req *r) {
+    rd_kafka_CreateTopics(r->client->rk, (rd_kafka_NewTopic_t **)r->items, r->count, r->options, r->queue);
+}
+
+/* The string value of a config table entry (key at -2, value at -1). */
+const char *rdk_admin_config_value(lua_State *L, int idx, size_t i, char *buf, size_t size) {
+    const char *key = lua_type(L, -2) == LUA_TSTRING ? lua_tostring(L, -2) : NULL;
+    if (key == NULL || *key == '\0')
+        luaL_argerror(L, idx, lua_pushfstring(L, "entry #%d: config keys must be non-empty strings", (int)i));
+    switch (lua_type(L, -1)) {
+    case LUA_TSTRING:
+        return lua_tostring(L, -1);
+    case LUA_TBOOLEAN:
+        return lua_toboolean(L, -1) ? "true" : "false";
+    case LUA_TNUMBER:
+        if (rdk_isinteger(L, -1))
+            snprintf(buf, size, "%lld", (long long)lua_tointeger(L, -1));
+        else
+            snprintf(buf, size, "%.17g", (double)lua_tonumber(L, -1));
+        return buf;
+    default:
+        luaL_argerror(L, idx, lua_pushfstring(L, "entry #%d: config '%s' must be a string, number or boolean, got %s",
+                                              (int)i, key, luaL_typename(L, -1)));
+        return NULL;
+    }
+}
+
+/* a:create_topics({{name=, partitions=, replication_factor=, config={...}}, ...} [, opts]) */
+static int admin_create_topics(lua_State *L) {
+    lua_settop(L, 3);
+    size_t n = rdk_admin_list(L, 2, "topic tables");
+    rdk_admin_req *r = rdk_admin_request(L, 3, RD_KAFKA_ADMIN_OP_CREATETOPICS, RDK_ADMIN_VALIDATE_ONLY);
+    const rd_kafka_CreateTopics_result_t *res;
+    const rd_kafka_topic_result_t **topics;
+    rd_kafka_event_t *ev;
+    size_t i, cnt;
+    rdk_admin_items(L, r, n, destroy_new_topic);
+    for (i = 1; i <= n; i++) {
+        char errstr[512], buf[64];
+        const char *name;
+        lua_Integer partitions, rf;
+        rd_kafka_NewTopic_t *nt;
+        rdk_admin_entry(L, 2, i, 0);
+        name = rdk_admin_string_field(L, 2, i, "name", 0);
+        partitions = rdk_admin_int_field(L, 2, i, "partitions", -1, 100000, -1);
+        rf = rdk_admin_int_field(L, 2, i, "replication_factor", -1, 32767, -1);
+        nt = rd_kafka_NewTopic_new(name, (int)partitions, (int)rf, errstr, sizeof errstr);
+        if (nt == NULL)
+            luaL_argerror(L, 2, lua_pushfstring(L, "entry #%d: %s", (int)i, errstr));
+        r->items[i - 1] = nt;
+        lua_pushliteral(L, "config");
+        lua_rawget(L, -2);
+        if (!lua_isnil(L, -1)) {
+            int cfg = lua_gettop(L);
+            if (lua_type(L, cfg) != LUA_TTABLE)
+                luaL_argerror(L, 2, lua_pushfstring(L, "entry #%d: field 'config' must be a table, got %s",
+                                                    (int)i, luaL_typename(L, cfg)));
+            lua_pushnil(L);
+            while (lua_next(L, cfg) != 0) {
+                const char *value = rdk_admin_config_value(L, 2, i, buf, sizeof buf);
+                rd_kafka_resp_err_t err = rd_kafka_NewTopic_set_config(nt, lua_tostring(L, -2), value);
+                if (err)
+                    luaL_argerror(L, 2, lua_pushfstring(L, "entry #%d: config '%s': %s", (int)i,
+                                                        lua_tostring(L, -2), rd_kafka_err2str(err)));
+                lua_pop(L, 1);
+            }
+        }
+        lua_pop(L, 2);
+    }
+    if ((ev = rdk_admin_run(L, r, send_create_topics, "create_topics")) == NULL)
+        return 2;
+    res = rd_kafka_event_CreateTopics_result(ev);
+    topics = rd_kafka_CreateTopics_result_topics(res, &cnt);
+    push_topic_results(L, topics, cnt, "name");
+    return 1;
+}
+
+static void destroy_delete_topic(void *p) { rd_kafka_DeleteTopic_destroy((rd_kafka_DeleteTopic_t *)p); }
+static void send_delete_topics(rdk_admin_req *r) {
+    rd_kafka_DeleteTopics(r->client->rk, (rd_kafka_DeleteTopic_t **)r->items, r->count, r->options, r->queue);
+}
+
+/* a:delete_topics({name, ...} [, opts]) */
+static int admin_delete_topics(lua_State *L) {
+    lua_settop(L, 3);
+    size_t n = rdk_admin_list(L, 2, "topic names");
+    rdk_admin_req *r = rdk_admin_request(L, 3, RD_KAFKA_ADMIN_OP_DELETETOPICS, 0);
+    const rd_kafka_topic_result_t **topics;
+    rd_kafka_event_t *ev;
+    size_t i, cnt;
+    rdk_admin_items(L, r, n, destroy_delete_topic);
+    for (i = 1; i <= n; i++) {
+        rdk_admin_entry(L, 2, i, 1);
+        if ((r->items[i - 1] = rd_kafka_DeleteTopic_new(lua_tostring(L, -1))) == NULL)
+            luaL_error(L, "not enough memory");
+        lua_pop(L, 1);
+    }
+    if ((ev = rdk_admin_run(L, r, send_delete_topics, "delete_topics")) == NULL)
+        return 2;
+    topics = rd_kafka_DeleteTopics_result_topics(rd_kafka_event_DeleteTopics_result(ev), &cnt);
+    push_topic_results(L, topics, cnt, "name");
+    return 1;
+}
+
+static void destroy_new_partitions(void *p) { rd_kafka_NewPartitions_destroy((rd_kafka_NewPartitions_t *)p); }
+static void send_create_partitions(rdk_admin_req *r) {
+    rd_kafka_CreatePartitions(r->client->rk, (rd_kafka_NewPartitions_t **)r->items, r->count, r->options,
+                              r->queue);
+}
+
+/* a:create_partitions({{topic=, count=}, ...} [, opts]): count is the new total. */
+static int admin_create_partitions(lua_State *L) {
+    lua_settop(L, 3);
+    size_t n = rdk_admin_list(L, 2, "{topic=, count=} tables");
+    rdk_admin_req *r = rdk_admin_request(L, 3, RD_KAFKA_ADMIN_OP_CREATEPARTITIONS, RDK_ADMIN_VALIDATE_ONLY);
+    const rd_kafka_topic_result_t **topics;
+    rd_kafka_event_t *ev;
+    size_t i, cnt;
+    rdk_admin_items(L, r, n, destroy_new_partitions);
+    for (i = 1; i <= n; i++) {
+        char errstr[512];
+        const char *topic;
+        lua_Integer count;
+        rdk_admin_entry(L, 2, i, 0);
+        topic = rdk_admin_string_field(L, 2, i, "topic", 0);
+        count = rdk_admin_int_field(L, 2, i, "count", 1, 100000, 0);
+        r->items[i - 1] = rd_kafka_NewPartitions_new(topic, (size_t)count, errstr, sizeof errstr);
+        if (r->items[i - 1] == NULL)
+            luaL_argerror(L, 2, lua_pushfstring(L, "entry #%d: %s", (int)i, errstr));
+        lua_pop(L, 1);
+    }
+    if ((ev = rdk_admin_run(L, r, send_create_partitions, "create_partitions")) == NULL)
+        return 2;
+    topics = rd_kafka_CreatePartitions_result_topics(rd_kafka_event_CreatePartitions_result(ev), &cnt);
+    push_topic_results(L, topics, cnt, "topic");
+    return 1;
+}
+
+/* ---- records ---- */
+
+static void send_delete_records(rdk_admin_req *r) {
+    rd_kafka_DeleteRecords(r->client->rk, (rd_kafka_DeleteRecords_t **)r->items, r->count, r->options,
+                           r->queue);
+}
+static void destroy_delete_records(void *p) { rd_kafka_DeleteRecords_destroy((rd_kafka_DeleteRecords_t *)p); }
+
+/* a:delete_records({{topic=, partition=, offset=}, ...} [, opts]): deletes
+ * every record before offset ("end": all of them); each result's offset is
+ * the partition's new low watermark. */
+static int admin_delete_records(lua_State *L) {
+    rdk_admin_req *r;
+    rd_kafka_topic_partition_list_t *list;
+    const rd_kafka_topic_partition_list_t *done;
+    rd_kafka_event_t *ev;
+    void **guard;
+    int i;
+    lua_settop(L, 3);
+    rdk_check_client(L, 1, RDK_ADMIN_MT);
+    list = rdk_check_partitions(L, 2, 2, RDK_OFFSET_NAMED, 0, &guard);
+    for (i = 0; i < list->cnt; i++) /* "end" is the only name Kafka takes here */
+        if (list->elems[i].offset < 0 && list->elems[i].offset != RD_KAFKA_OFFSET_END)
+            luaL_argerror(L, 2, lua_pushfstring(L, "entry #%d: field 'offset' must be a non-negative "
+                                                   "integer or \"end\"", i + 1));
+    r = rdk_admin_request(L, 3, RD_KAFKA_ADMIN_OP_DELETERECORDS, 0);
+    rdk_admin_items(L, r, 1, destroy_delete_records);
+    if ((r->items[0] = rd_kafka_DeleteRecords_new(list)) == NULL)
+        luaL_error(L, "not enough memory");
+    if ((ev = rdk_admin_run(L, r, send_delete_records, "delete_records")) == NULL)
+        return 2;
+    done = rd_kafka_DeleteRecords_result_offsets(rd_kafka_event_DeleteRecords_result(ev));
+    rdk_push_partitions(L, done);
+    return 1;
+}
+
+/* ---- the handle ---- */
+
+/* a:poll([timeout]): serves on_error, on_log, on_stats and on_throttle. */
+static int admin_poll(lua_State *L) {
+    rdk_client *c = rdk_check_client(L, 1, RDK_ADMIN_MT);
+    int timeout_ms = rdk_check_timeout_ms(L, 2, 0);
+    int base = rdk_enter(L, c, 2, "poll");
+    int n = rdk_serve_queue(L, c, base, c->queue, timeout_ms, 100000, 0);
+    rdk_leave(L, c, base);
+    lua_pushinteger(L, n);
+    return 1;
+}
+
+static void destroy(rdk_client *c, long long deadline) {
+    rdk_shutdown_begin(c->shutdown, c->rk, 0, NULL);
+    rdk_shutdown_finish(c->shutdown, deadline, &c->queue, 1);
+    c->shutdown = NULL;
+    c->queue = NULL;
+    c->rk = NULL;
+}
+
+/* In a process it was not created in, a handle is only forgotten. */
+static int forget_in_child(rdk_client *c) {
+    if (c->rk == NULL || c->pid == rdk_pid)
+        return 0;
+    c->rk = NULL;
+    c->queue = NULL;
+    rdk_shutdown_free(c->shutdown);
+    c->shutdown = NULL;
+    return 1;
+}
+
+/* a:close([timeout]): serves what is left for the callbacks, then destroys
+ * the handle, waiting at most timeout seconds (10 by default). Idempotent. */
+static int admin_close(lua_State *L) {
+    rdk_client *c = rdk_check_closable(L, 1, RDK_ADMIN_MT, "close");
+    int timeout_ms, base, thread_err;
+    if (c->rk == NULL || forget_in_child(c))
+        return 0;
+    timeout_ms = rdk_check_timeout_ms(L, 2, CLOSE_TIMEOUT_MS);
+    base = rdk_enter(L, c, 2, "close");
+    if ((thread_err = rdk_shutdown_prepare(c->shutdown)) != 0) {
+        rdk_leave(L, c, base);
+        return luaL_error(L, "could not start a thread to close the admin handle (error %d): it is still open",
+                          thread_err);
+    }
+    c->closing = 1;
+    rdk_serve_queue(L, c, base, c->queue, 0, 100000, 0);
+    release_requests(c);
+    destroy(c, rdk_now_ms() + timeout_ms);
+    rdk_leave(L, c, base);
+    return 0;
+}
+
+static int admin_gc(lua_State *L) {
+    rdk_client *c = rdk_check_closable(L, 1, RDK_ADMIN_MT, "close");
+    if (c->rk != NULL && !forget_in_child(c)) {
+        if (rdk_shutdown_prepare(c->shutdown) != 0)
+            fprintf(stderr, "rdkafka: no thread for a collected admin handle: destroying it here\n");
+        release_requests(c);
+        destroy(c, 0);
+    }
+    rdk_shutdown_free(c->shutdown);
+    c->shutdown = NULL;
+    return 0;
+}
+
+static int admin_close_scope(lua_State *L) {
+    lua_settop(L, 1);
+    return admin_close(L);
+}
+
+static int admin_name(lua_State *L) {
+    rdk_client *c = rdk_check_client(L, 1, RDK_ADMIN_MT);
+    lua_pushstring(L, rd_kafka_name(c->rk));
+    return 1;
+}
+
+void rdk_open_admin(lua_State *L) {
+    static const luaL_Reg methods[] = {
+        {"create_topics", admin_create_topics}, {"delete_topics", admin_delete_topics},
+        {"create_partitions", admin_create_partitions}, {"delete_records", admin_delete_records},
+        {"poll", admin_poll}, {"close", admin_close}, {"name", admin_name}, {NULL, NULL}};
+    static const luaL_Reg metamethods[] = {
+        {"__gc", admin_gc}, {"__close", admin_close_scope}, {"__tostring", rdk_client_tostring}, {NULL, NULL}};
+    rdk_new_class(L, RDK_ADMIN_MT, methods, metamethods);
+    rdk_add_methods(L, RDK_ADMIN_MT, rdk_admin_config_methods);
+    rdk_add_methods(L, RDK_ADMIN_MT, rdk_admin_group_methods);
+    /* The method table, for methods the Lua layer adds (alter_configs). */
+    luaL_getmetatable(L, RDK_ADMIN_MT);
+    lua_getfield(L, -1, "__index");
+    lua_setfield(L, -3, "admin_methods");
+    lua_pop(L, 1);
+    lua_pushcfunction(L, admin_new);
+    lua_setfield(L, -2, "admin");
+}

@@ -1,0 +1,282 @@
+/* rdkafka.Admin: consumer groups (list, describe, delete) and their
+ * committed offsets (list, alter). */
+#include <string.h>
+#include "private.h"
+
+/* Pushes nil or an error object for an error librdkafka keeps (not destroyed). */
+static void push_error_ref(lua_State *L, const rd_kafka_error_t *e) {
+    if (e == NULL || rd_kafka_error_code(e) == RD_KAFKA_RESP_ERR_NO_ERROR)
+        lua_pushnil(L);
+    else
+        rdk_push_error(L, rd_kafka_error_code(e), rd_kafka_error_string(e), rd_kafka_error_is_fatal(e));
+}
+
+static void push_state(lua_State *L, rd_kafka_consumer_group_state_t state) {
+    lua_pushstring(L, rd_kafka_consumer_group_state_name(state));
+    lua_setfield(L, -2, "state");
+}
+
+static void send_list(rdk_admin_req *r) { rd_kafka_ListConsumerGroups(r->client->rk, r->options, r->queue); }
+
+/* a:list_consumer_groups([opts]) -> {{group_id=, state=, simple=}, ...}
+ * [, errors]: errors lists the brokers' failures when some did not answer
+ * (nil, err when none did). */
+static int admin_list_groups(lua_State *L) {
+    rdk_admin_req *r;
+    rd_kafka_event_t *ev;
+    const rd_kafka_ListConsumerGroups_result_t *res;
+    const rd_kafka_ConsumerGroupListing_t **valid;
+    const rd_kafka_error_t **errors;
+    size_t n, nerr, i;
+    lua_settop(L, 2);
+    r = rdk_admin_request(L, 2, RD_KAFKA_ADMIN_OP_LISTCONSUMERGROUPS, 0);
+    if ((ev = rdk_admin_run(L, r, send_list, "list_consumer_groups")) == NULL)
+        return 2;
+    res = rd_kafka_event_ListConsumerGroups_result(ev);
+    valid = rd_kafka_ListConsumerGroups_result_valid(res, &n);
+    errors = rd_kafka_ListConsumerGroups_result_errors(res, &nerr);
+    if (n == 0 && nerr > 0) { /* nothing but failures: the call failed */
+        lua_pushnil(L);
+        push_error_ref(L, errors[0]);
+        return 2;
+    }
+    lua_createtable(L, (int)n, 0);
+    for (i = 0; i < n; i++) {
+        lua_createtable(L, 0, 3);
+        lua_pushstring(L, rd_kafka_ConsumerGroupListing_group_id(valid[i]));
+        lua_setfield(L, -2, "group_id");
+        push_state(L, rd_kafka_ConsumerGroupListing_state(valid[i]));
+        lua_pushboolean(L, rd_kafka_ConsumerGroupListing_is_simple_consumer_group(valid[i]));
+        lua_setfield(L, -2, "simple");
+        lua_rawseti(L, -2, (int)i + 1);
+    }
+    if (nerr == 0)
+        return 1;
+    lua_createtable(L, (int)nerr, 0);
+    for (i = 0; i < nerr; i++) {
+        push_error_ref(L, errors[i]);
+        lua_rawseti(L, -2, (int)i + 1);
+    }
+    return 2;
+}
+
+/* The list of group ids at 2 into r->items (strings the list keeps alive;
+ * librdkafka copies them when the request is sent). */
+static void check_groups(lua_State *L, rdk_admin_req *r, void (*destroy)(void *),
+                         void *(*make)(const char *)) {
+    size_t n = rdk_admin_list(L, 2, "group ids"), i;
+    rdk_admin_items(L, r, n, destroy);
+    for (i = 1; i <= n; i++) {
+        rdk_admin_entry(L, 2, i, 1);
+        r->items[i - 1] = make ? make(lua_tostring(L, -1)) : (void *)lua_tostring(L, -1);
+        lua_pop(L, 1);
+        if (r->items[i - 1] == NULL)
+            luaL_error(L, "not enough memory");
+    }
+}
+
+static void send_describe(rdk_admin_req *r) {
+    rd_kafka_DescribeConsumerGroups(r->client->rk, (const char **)r->items, r->count, r->options, r->queue);
+}
+
+static void push_node(lua_State *L, const rd_kafka_Node_t *node) {
+    if (node == NULL) {
+        lua_pushnil(L);
+        return;
+    }
+    lua_createtable(L, 0, 3);
+    lua_pushinteger(L, rd_kafka_Node_id(node));
+    lua_setfield(L, -2, "id");
+    lua_pushstring(L, rd_kafka_Node_host(node));
+    lua_setfield(L, -2, "host");
+    lua_pushinteger(L, rd_kafka_Node_port(node));
+    lua_setfield(L, -2, "port");
+}
+
+static void push_member(lua_State *L, const rd_kafka_MemberDescription_t *m) {
+    const rd_kafka_MemberAssignment_t *a = rd_kafka_MemberDescription_assignment(m);
+    lua_createtable(L, 0, 5);
+    lua_pushstring(L, rd_kafka_MemberDescription_consumer_id(m));
+    lua_setfield(L, -2, "member_id");
+    lua_pushstring(L, rd_kafka_MemberDescription_client_id(m));
+    lua_setfield(L, -2, "client_id");
+    lua_pushstring(L, rd_kafka_MemberDescription_host(m));
+    lua_setfield(L, -2, "host");
+    lua_pushstring(L, rd_kafka_MemberDescription_group_instance_id(m)); /* nil unless static */
+    lua_setfield(L, -2, "group_instance_id");
+    rdk_push_partitions(L, a ? rd_kafka_MemberAssignment_partitions(a) : NULL);
+    lua_setfield(L, -2, "assignment");
+}
+
+/* a:describe_consumer_groups({group, ...} [, opts]) -> {{group_id=, state=,
+ * error=, simple=, assignor=, coordinator={id=, host=, port=}, members={{
+ * member_id=, client_id=, host=, group_instance_id=, assignment={...}}}}} */
+static int admin_describe_groups(lua_State *L) {
+    rdk_admin_req *r;
+    rd_kafka_event_t *ev;
+    const rd_kafka_ConsumerGroupDescription_t **groups;
+    size_t n, i, k;
+    lua_settop(L, 3);
+    r = rdk_admin_request(L, 3, RD_KAFKA_ADMIN_OP_DESCRIBECONSUMERGROUPS, 0);
+    check_groups(L, r, NULL, NULL);
+    if ((ev = rdk_admin_run(L, r, send_describe, "describe_consumer_groups")) == NULL)
+        return 2;
+    groups = rd_kafka_DescribeConsumerGroups_result_groups(rd_kafka_event_DescribeConsumerGroups_result(ev), &n);
+    lua_createtable(L, (int)n, 0);
+    for (i = 0; i < n; i++) {
+        const rd_kafka_ConsumerGroupDescription_t *g = groups[i];
+        size_t members = rd_kafka_ConsumerGroupDescription_member_count(g);
+        lua_createtable(L, 0, 7);
+        lua_pushstring(L, rd_kafka_ConsumerGroupDescription_group_id(g));
+        lua_setfield(L, -2, "group_id");
+        push_error_ref(L, rd_kafka_ConsumerGroupDescription_error(g));
+        lua_setfield(L, -2, "error");
+        push_state(L, rd_kafka_ConsumerGroupDescription_state(g));
+        lua_pushboolean(L, rd_kafka_ConsumerGroupDescription_is_simple_consumer_group(g));
+        lua_setfield(L, -2, "simple");
+        lua_pushstring(L, rd_kafka_ConsumerGroupDescription_partition_assignor(g));
+        lua_setfield(L, -2, "assignor");
+        push_node(L, rd_kafka_ConsumerGroupDescription_coordinator(g));
+        lua_setfield(L, -2, "coordinator");
+        lua_createtable(L, (int)members, 0);
+        for (k = 0; k < members; k++) {
+            push_member(L, rd_kafka_ConsumerGroupDescription_member(g, k));
+            lua_rawseti(L, -2, (int)k + 1);
+        }
+        lua_setfield(L, -2, "members");
+        lua_rawseti(L, -2, (int)i + 1);
+    }
+    return 1;
+}
+
+static void destroy_delete_group(void *p) { rd_kafka_DeleteGroup_destroy((rd_kafka_DeleteGroup_t *)p); }
+static void *make_delete_group(const char *group) { return rd_kafka_DeleteGroup_new(group); }
+static void send_delete(rdk_admin_req *r) {
+    rd_kafka_DeleteGroups(r->client->rk, (rd_kafka_DeleteGroup_t **)r->items, r->count, r->options, r->queue);
+}
+
+/* a:delete_consumer_groups({group, ...} [, opts]) -> {{group_id=, error=}, ...} */
+static int admin_delete_groups(lua_State *L) {
+    rdk_admin_req *r;
+    rd_kafka_event_t *ev;
+    const rd_kafka_group_result_t **groups;
+    size_t n, i;
+    lua_settop(L, 3);
+    r = rdk_admin_request(L, 3, RD_KAFKA_ADMIN_OP_DELETEGROUPS, 0);
+    check_groups(L, r, destroy_delete_group, make_delete_group);
+    if ((ev = rdk_admin_run(L, r, send_delete, "delete_consumer_groups")) == NULL)
+        return 2;
+    groups = rd_kafka_DeleteGroups_result_groups(rd_kafka_event_DeleteGroups_result(ev), &n);
+    lua_createtable(L, (int)n, 0);
+    for (i = 0; i < n; i++) {
+        lua_createtable(L, 0, 2);
+        lua_pushstring(L, rd_kafka_group_result_name(groups[i]));
+        lua_setfield(L, -2, "group_id");
+        push_error_ref(L, rd_kafka_group_result_error(groups[i]));
+        lua_setfield(L, -2, "error");
+        lua_rawseti(L, -2, (int)i + 1);
+    }
+    return 1;
+}
+
+/* The group id at 2 (a non-empty string). */
+static const char *check_group(lua_State *L) {
+    size_t len;
+    rdk_check_client(L, 1, RDK_ADMIN_MT);
+    const char *group = lua_type(L, 2) == LUA_TSTRING ? lua_tolstring(L, 2, &len) : NULL;
+    if (group == NULL || len == 0 || strlen(group) != len)
+        luaL_argerror(L, 2, lua_pushfstring(L, "group id must be a non-empty string, got %s",
+                                            lua_type(L, 2) == LUA_TSTRING ? "an empty one" : luaL_typename(L, 2)));
+    return group;
+}
+
+/* The one group's partitions of a group offsets result; nil, err when the
+ * group itself failed. */
+static int push_group_offsets(lua_State *L, const rd_kafka_group_result_t **groups, size_t n) {
+    const rd_kafka_error_t *e;
+    if (n < 1) {
+        rdk_return_error(L, RD_KAFKA_RESP_ERR__BAD_MSG, "no result for the group");
+        return 2;
+    }
+    e = rd_kafka_group_result_error(groups[0]);
+    if (e != NULL && rd_kafka_error_code(e) != RD_KAFKA_RESP_ERR_NO_ERROR) {
+        lua_pushnil(L);
+        push_error_ref(L, e);
+        return 2;
+    }
+    rdk_push_partitions(L, rd_kafka_group_result_partitions(groups[0]));
+    return 1;
+}
+
+static void destroy_list_offsets(void *p) {
+    rd_kafka_ListConsumerGroupOffsets_destroy((rd_kafka_ListConsumerGroupOffsets_t *)p);
+}
+static void send_list_offsets(rdk_admin_req *r) {
+    rd_kafka_ListConsumerGroupOffsets(r->client->rk, (rd_kafka_ListConsumerGroupOffsets_t **)r->items, 1,
+                                      r->options, r->queue);
+}
+
+/* a:list_consumer_group_offsets(group [, partitions] [, opts]) ->
+ * {{topic=, partition=, offset=, error=}, ...}: every committed partition
+ * without a list; a partition with no commit has no offset. */
+static int admin_list_offsets(lua_State *L) {
+    const char *group = check_group(L);
+    rd_kafka_topic_partition_list_t *list = NULL;
+    rdk_admin_req *r;
+    rd_kafka_event_t *ev;
+    const rd_kafka_group_result_t **groups;
+    size_t n;
+    void **guard;
+    /* A table with entries at 3 is the partition list; else the options. */
+    int opts = lua_type(L, 3) == LUA_TTABLE && lua_rawlen(L, 3) > 0 ? 4 : 3;
+    lua_settop(L, opts);
+    if (opts == 4)
+        list = rdk_check_partitions(L, 3, 3, RDK_OFFSET_NONE, 0, &guard);
+    r = rdk_admin_request(L, opts, RD_KAFKA_ADMIN_OP_LISTCONSUMERGROUPOFFSETS, RDK_ADMIN_REQUIRE_STABLE);
+    rdk_admin_items(L, r, 1, destroy_list_offsets);
+    if ((r->items[0] = rd_kafka_ListConsumerGroupOffsets_new(group, list)) == NULL)
+        luaL_error(L, "not enough memory");
+    if ((ev = rdk_admin_run(L, r, send_list_offsets, "list_consumer_group_offsets")) == NULL)
+        return 2;
+    groups = rd_kafka_ListConsumerGroupOffsets_result_groups(rd_kafka_event_ListConsumerGroupOffsets_result(ev), &n);
+    return push_group_offsets(L, groups, n);
+}
+
+static void destroy_alter_offsets(void *p) {
+    rd_kafka_AlterConsumerGroupOffsets_destroy((rd_kafka_AlterConsumerGroupOffsets_t *)p);
+}
+static void send_alter_offsets(rdk_admin_req *r) {
+    rd_kafka_AlterConsumerGroupOffsets(r->client->rk, (rd_kafka_AlterConsumerGroupOffsets_t **)r->items, 1,
+                                       r->options, r->queue);
+}
+
+/* a:alter_consumer_group_offsets(group, {{topic=, partition=, offset=}, ...}
+ * [, opts]): sets the group's committed offsets (the group must have no
+ * active members) -> the same list with an error per partition that failed. */
+static int admin_alter_offsets(lua_State *L) {
+    const char *group = check_group(L);
+    rd_kafka_topic_partition_list_t *list;
+    rdk_admin_req *r;
+    rd_kafka_event_t *ev;
+    const rd_kafka_group_result_t **groups;
+    size_t n;
+    void **guard;
+    lua_settop(L, 4);
+    list = rdk_check_partitions(L, 3, 3, RDK_OFFSET_REQUIRED, 0, &guard);
+    r = rdk_admin_request(L, 4, RD_KAFKA_ADMIN_OP_ALTERCONSUMERGROUPOFFSETS, 0);
+    rdk_admin_items(L, r, 1, destroy_alter_offsets);
+    if ((r->items[0] = rd_kafka_AlterConsumerGroupOffsets_new(group, list)) == NULL)
+        luaL_error(L, "not enough memory");
+    if ((ev = rdk_admin_run(L, r, send_alter_offsets, "alter_consumer_group_offsets")) == NULL)
+        return 2;
+    groups = rd_kafka_AlterConsumerGroupOffsets_result_groups(rd_kafka_event_AlterConsumerGroupOffsets_result(ev), &n);
+    return push_group_offsets(L, groups, n);
+}
+
+const luaL_Reg rdk_admin_group_methods[] = {
+    {"list_consumer_groups", admin_list_groups},
+    {"describe_consumer_groups", admin_describe_groups},
+    {"delete_consumer_groups", admin_delete_groups},
+    {"list_consumer_group_offsets", admin_list_offsets},
+    {"alter_consumer_group_offsets", admin_alter_offsets},
+    {NULL, NULL}};
