@@ -28,16 +28,17 @@ build = {
   modules = {
     ["rdkafka.core"] = {
       sources = {
-        "src/core.c", "src/client.c", "src/conf.c", "src/consumer.c", "src/error.c",
-        "src/guard.c", "src/message.c", "src/mock.c", "src/offsets.c", "src/partitions.c",
+        "src/core.c", "src/admin.c", "src/admin_configs.c", "src/admin_groups.c", "src/client.c", "src/conf.c", "src/consumer.c", "src/error.c",
+        "src/guard.c", "src/message.c", "src/metadata.c", "src/mock.c", "src/offsets.c", "src/partitions.c",
         "src/process.c", "src/producer.c", "src/rebalance.c", "src/runtime.c",
-        "src/shutdown.c", "src/wake.c",
+        "src/shutdown.c", "src/txn.c", "src/wake.c",
       },
       libraries = { "rdkafka", "pthread", "dl" },
       incdirs = { "$(RDKAFKA_INCDIR)" },
       libdirs = { "$(RDKAFKA_LIBDIR)" },
     },
     ["rdkafka"] = "lua/rdkafka/init.lua",
+    ["rdkafka.admin"] = "lua/rdkafka/admin.lua",
     ["rdkafka.service"] = "lua/rdkafka/service.lua",
     ["rdkafka.publisher"] = "lua/rdkafka/publisher.lua",
     ["rdkafka.codec"] = "lua/rdkafka/codec.lua",

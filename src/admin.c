@@ -16,6 +16,26 @@
 #define SERVE_SLICE_MS 100
 #define CLOSE_TIMEOUT_MS 10000
 
+/***
+ * A handle for Kafka's admin requests, made by `rdkafka.admin(conf)`.
+ *
+ * Every request (all the methods but `poll`, `close`, `name` and `metadata`)
+ * takes a last argument `opts`: a timeout in seconds (default 30, at most
+ * 3600), or a table `{timeout=, validate_only=}` (`validate_only` where
+ * Kafka has it: the broker checks the request and changes nothing). A
+ * request that fails as a whole (no answer in time, a request Kafka refused)
+ * returns `nil, err`, `err` an @{rdkafka.Error}; otherwise the result has one
+ * entry per item, in the order given, each with its own `error` (nil when
+ * that item worked). The handle's callbacks are served while a request
+ * waits, and by `poll`.
+ *
+ * Misuse raises, as do the requests librdkafka 2.0.2 lacks (`list_offsets`,
+ * `describe_cluster`, `describe_topics`, `incremental_alter_configs`,
+ * `describe_user_scram_credentials`, `alter_user_scram_credentials`): their
+ * error names the version that has them and what to use instead.
+ * @classmod rdkafka.Admin
+ */
+
 static int admin_new(lua_State *L) {
     char errstr[512];
     int events = RD_KAFKA_EVENT_ERROR;
@@ -26,7 +46,8 @@ static int admin_new(lua_State *L) {
     c = rdk_new_client(L, RDK_ADMIN_MT);
     rdk_getuservalue(L, 2);
     conf = rdk_conf_from_table(L, 1, c, 3,
-                               1 << RDK_ON_ERROR | 1 << RDK_ON_LOG | 1 << RDK_ON_STATS);
+                               1 << RDK_ON_ERROR | 1 << RDK_ON_LOG | 1 << RDK_ON_STATS |
+                                   1 << RDK_ON_THROTTLE);
     lua_settop(L, 2);
     if (RDK_HAS(c, RDK_ON_LOG)) {
         rd_kafka_conf_set(conf, "log.queue", "true", errstr, sizeof errstr);
@@ -71,15 +92,21 @@ static void release_requests(rdk_client *c) {
     c->requests = NULL;
 }
 
-static void destroy_request(void *p) {
-    rdk_admin_req *r = (rdk_admin_req *)p;
-    size_t i;
+/* Takes the request off its handle's list. */
+static void detach(rdk_admin_req *r) {
     if (r->client != NULL) {
         rdk_admin_req **at = &r->client->requests;
         while (*at != r)
             at = &(*at)->next;
         *at = r->next;
     }
+    r->client = NULL;
+}
+
+static void destroy_request(void *p) {
+    rdk_admin_req *r = (rdk_admin_req *)p;
+    size_t i;
+    detach(r);
     release_handle_parts(r);
     if (r->destroy_item != NULL)
         for (i = 0; i < r->count; i++)
@@ -104,6 +131,9 @@ static void read_options(lua_State *L, int idx, int allowed, int *timeout_ms, in
                        : strcmp(key, "require_stable") == 0 ? RDK_ADMIN_REQUIRE_STABLE
                                                             : 0;
             if (strcmp(key, "timeout") == 0) {
+                lua_Number t = lua_type(L, -1) == LUA_TNUMBER ? lua_tonumber(L, -1) : -1;
+                if (!(t >= 0)) /* NaN too */
+                    luaL_argerror(L, idx, "option 'timeout' must be a non-negative number of seconds");
                 *timeout_ms = rdk_check_timeout_ms(L, lua_gettop(L), ADMIN_TIMEOUT_MS);
             } else if (flag != 0 && (allowed & flag)) {
                 if (lua_type(L, -1) != LUA_TBOOLEAN)
@@ -132,12 +162,17 @@ static void read_options(lua_State *L, int idx, int allowed, int *timeout_ms, in
  * caller has set the stack top to it); the request is owned by a guard
  * pushed on the stack. */
 rdk_admin_req *rdk_admin_request(lua_State *L, int opts_idx, rd_kafka_admin_op_t op, int allowed) {
-    rdk_client *c = rdk_check_client(L, 1, RDK_ADMIN_MT);
     char errstr[256];
-    int flags, request_ms;
+    int flags, request_ms, timeout_ms;
     void **guard;
     rdk_admin_req *r;
+    rdk_client *c;
+    rdk_check_client(L, 1, RDK_ADMIN_MT); /* a closed handle is said first */
+    /* What allocates Lua objects (and so may run a finalizer that closes
+     * the handle) comes before the handle is checked again and used. */
+    read_options(L, opts_idx, allowed, &timeout_ms, &flags);
     guard = rdk_guard(L, destroy_request);
+    c = rdk_check_client(L, 1, RDK_ADMIN_MT);
     r = (rdk_admin_req *)calloc(1, sizeof *r);
     if (r == NULL)
         luaL_error(L, "not enough memory");
@@ -145,7 +180,7 @@ rdk_admin_req *rdk_admin_request(lua_State *L, int opts_idx, rd_kafka_admin_op_t
     r->client = c;
     r->next = c->requests;
     c->requests = r;
-    read_options(L, opts_idx, allowed, &r->timeout_ms, &flags);
+    r->timeout_ms = timeout_ms;
     r->options = rd_kafka_AdminOptions_new(c->rk, op);
     r->queue = rd_kafka_queue_new(c->rk);
     if (r->options == NULL || r->queue == NULL)
@@ -223,8 +258,9 @@ const char *rdk_admin_string_field(lua_State *L, int idx, size_t i, const char *
     }
     s = lua_type(L, -1) == LUA_TSTRING ? lua_tolstring(L, -1, &len) : NULL;
     if (s == NULL || len == 0 || strlen(s) != len)
-        luaL_argerror(L, idx, lua_pushfstring(L, "entry #%d: field '%s' must be a non-empty string, got %s", (int)i,
-                                              name, lua_type(L, -1) == LUA_TSTRING ? "an empty one" : luaL_typename(L, -1)));
+        luaL_argerror(L, idx, lua_pushfstring(L, "entry #%d: field '%s' must be a non-empty string without "
+                                                 "NUL bytes, got %s", (int)i, name,
+                                              s == NULL ? luaL_typename(L, -1) : len ? "NUL bytes" : "an empty one"));
     lua_pop(L, 1); /* the entry table keeps the string alive */
     return s;
 }
@@ -274,9 +310,17 @@ rd_kafka_event_t *rdk_admin_run(lua_State *L, rdk_admin_req *r, void (*send)(rdk
                                 const char *what) {
     rdk_client *c = r->client;
     rd_kafka_event_t *ev;
-    int base = rdk_enter(L, c, lua_gettop(L), what);
+    int base;
+    if (c == NULL || c->rk == NULL) /* closed while the arguments were read */
+        luaL_error(L, "attempt to use a closed %s", RDK_ADMIN_MT);
+    base = rdk_enter(L, c, lua_gettop(L), what);
     send(r);
     ev = await(L, r, base);
+    /* Nothing of the request refers to the handle from here on (destroying
+     * a result event does not touch it): a close may come at any time. */
+    detach(r);
+    rd_kafka_queue_destroy(r->queue);
+    r->queue = NULL;
     rdk_leave(L, c, base);
     if (ev == NULL) {
         rdk_return_error(L, RD_KAFKA_RESP_ERR__TIMED_OUT,
@@ -333,7 +377,7 @@ const char *rdk_admin_config_value(lua_State *L, int idx, size_t i, char *buf, s
         if (rdk_isinteger(L, -1))
             snprintf(buf, size, "%lld", (long long)lua_tointeger(L, -1));
         else
-            snprintf(buf, size, "%.17g", (double)lua_tonumber(L, -1));
+            snprintf(buf, size, "%.14g", (double)lua_tonumber(L, -1)); /* as conf.c */
         return buf;
     default:
         luaL_argerror(L, idx, lua_pushfstring(L, "entry #%d: config '%s' must be a string, number or boolean, got %s",
@@ -342,7 +386,17 @@ const char *rdk_admin_config_value(lua_State *L, int idx, size_t i, char *buf, s
     }
 }
 
-/* a:create_topics({{name=, partitions=, replication_factor=, config={...}}, ...} [, opts]) */
+/***
+ * Creates topics.
+ * @function create_topics
+ * @tparam table topics `{{name=, partitions=, replication_factor=, config={[key]=value}}, ...}`;
+ *   `partitions` and `replication_factor` default to the broker's
+ * @tparam[opt] number|table opts a timeout in seconds, or
+ *   `{timeout=, validate_only=}`
+ * @treturn[1] table `{{name=, error=}, ...}`
+ * @treturn[2] nil
+ * @treturn[2] rdkafka.Error err
+ */
 static int admin_create_topics(lua_State *L) {
     lua_settop(L, 3);
     size_t n = rdk_admin_list(L, 2, "topic tables");
@@ -397,7 +451,15 @@ static void send_delete_topics(rdk_admin_req *r) {
     rd_kafka_DeleteTopics(r->client->rk, (rd_kafka_DeleteTopic_t **)r->items, r->count, r->options, r->queue);
 }
 
-/* a:delete_topics({name, ...} [, opts]) */
+/***
+ * Deletes topics.
+ * @function delete_topics
+ * @tparam {string,...} names the topic names
+ * @tparam[opt] number|table opts a timeout in seconds, or `{timeout=}`
+ * @treturn[1] table `{{name=, error=}, ...}`
+ * @treturn[2] nil
+ * @treturn[2] rdkafka.Error err
+ */
 static int admin_delete_topics(lua_State *L) {
     lua_settop(L, 3);
     size_t n = rdk_admin_list(L, 2, "topic names");
@@ -425,7 +487,17 @@ static void send_create_partitions(rdk_admin_req *r) {
                               r->queue);
 }
 
-/* a:create_partitions({{topic=, count=}, ...} [, opts]): count is the new total. */
+/***
+ * Adds partitions to topics. Fewer than the topic has is its
+ * `INVALID_PARTITIONS` error.
+ * @function create_partitions
+ * @tparam table topics `{{topic=, count=}, ...}`, `count` the new total
+ * @tparam[opt] number|table opts a timeout in seconds, or
+ *   `{timeout=, validate_only=}`
+ * @treturn[1] table `{{topic=, error=}, ...}`
+ * @treturn[2] nil
+ * @treturn[2] rdkafka.Error err
+ */
 static int admin_create_partitions(lua_State *L) {
     lua_settop(L, 3);
     size_t n = rdk_admin_list(L, 2, "{topic=, count=} tables");
@@ -453,6 +525,35 @@ static int admin_create_partitions(lua_State *L) {
     return 1;
 }
 
+/* Pushes {{topic=, partition=, offset=, error=}, ...} for the partitions
+ * asked, in their order, from the result (which librdkafka may have sorted);
+ * an entry with an error has no offset. */
+void rdk_admin_push_in_order(lua_State *L, const rd_kafka_topic_partition_list_t *asked,
+                             const rd_kafka_topic_partition_list_t *got) {
+    int i;
+    if (asked == NULL)
+        asked = got;
+    lua_createtable(L, asked ? asked->cnt : 0, 0);
+    for (i = 0; asked && i < asked->cnt; i++) {
+        const rd_kafka_topic_partition_t *want = &asked->elems[i];
+        const rd_kafka_topic_partition_t *tp =
+            got ? rd_kafka_topic_partition_list_find(got, want->topic, want->partition) : NULL;
+        lua_createtable(L, 0, 4);
+        if (tp == NULL) {
+            rdk_set_position(L, want->topic, want->partition, -1);
+            rdk_push_error(L, RD_KAFKA_RESP_ERR__UNKNOWN_PARTITION, "no result for this partition", 0);
+            lua_setfield(L, -2, "error");
+        } else {
+            rdk_set_position(L, want->topic, want->partition, tp->err ? -1 : tp->offset);
+            if (tp->err) {
+                rdk_push_error(L, tp->err, NULL, 0);
+                lua_setfield(L, -2, "error");
+            }
+        }
+        lua_rawseti(L, -2, i + 1);
+    }
+}
+
 /* ---- records ---- */
 
 static void send_delete_records(rdk_admin_req *r) {
@@ -461,9 +562,17 @@ static void send_delete_records(rdk_admin_req *r) {
 }
 static void destroy_delete_records(void *p) { rd_kafka_DeleteRecords_destroy((rd_kafka_DeleteRecords_t *)p); }
 
-/* a:delete_records({{topic=, partition=, offset=}, ...} [, opts]): deletes
- * every record before offset ("end": all of them); each result's offset is
- * the partition's new low watermark. */
+/***
+ * Deletes every record before `offset` in each partition.
+ * @function delete_records
+ * @tparam table list `{{topic=, partition=, offset=}, ...}`, `offset` an
+ *   integer, or `"end"` for all of them
+ * @tparam[opt] number|table opts a timeout in seconds, or `{timeout=}`
+ * @treturn[1] table `{{topic=, partition=, offset=, error=}, ...}`, `offset`
+ *   the partition's new low watermark
+ * @treturn[2] nil
+ * @treturn[2] rdkafka.Error err
+ */
 static int admin_delete_records(lua_State *L) {
     rdk_admin_req *r;
     rd_kafka_topic_partition_list_t *list;
@@ -485,13 +594,18 @@ static int admin_delete_records(lua_State *L) {
     if ((ev = rdk_admin_run(L, r, send_delete_records, "delete_records")) == NULL)
         return 2;
     done = rd_kafka_DeleteRecords_result_offsets(rd_kafka_event_DeleteRecords_result(ev));
-    rdk_push_partitions(L, done);
+    rdk_admin_push_in_order(L, list, done);
     return 1;
 }
 
 /* ---- the handle ---- */
 
-/* a:poll([timeout]): serves on_error, on_log, on_stats and on_throttle. */
+/***
+ * Serves the handle's callbacks (`on_error`, `on_log`, `on_stats`, `on_throttle`).
+ * @function poll
+ * @tparam[opt=0] number timeout seconds to wait for the first event
+ * @treturn integer how many events were served
+ */
 static int admin_poll(lua_State *L) {
     rdk_client *c = rdk_check_client(L, 1, RDK_ADMIN_MT);
     int timeout_ms = rdk_check_timeout_ms(L, 2, 0);
@@ -512,8 +626,17 @@ static void destroy(rdk_client *c, long long deadline) {
 
 /* In a process it was not created in, a handle is only forgotten. */
 static int forget_in_child(rdk_client *c) {
+    rdk_admin_req *r;
     if (c->rk == NULL || c->pid == rdk_pid)
         return 0;
+    /* The requests' queues and results belong to the parent's threads:
+     * left alone (leaked), never destroyed here. */
+    for (r = c->requests; r != NULL; r = r->next) {
+        r->client = NULL;
+        r->queue = NULL;
+        r->result = NULL;
+    }
+    c->requests = NULL;
     c->rk = NULL;
     c->queue = NULL;
     rdk_shutdown_free(c->shutdown);
@@ -521,8 +644,14 @@ static int forget_in_child(rdk_client *c) {
     return 1;
 }
 
-/* a:close([timeout]): serves what is left for the callbacks, then destroys
- * the handle, waiting at most timeout seconds (10 by default). Idempotent. */
+/***
+ * Serves what is left for the callbacks, then destroys the handle, waiting
+ * at most `timeout` for librdkafka. Closing a closed handle does nothing.
+ * Also runs on `<close>`. Raises when no thread can be started to close it
+ * (the handle stays open).
+ * @function close
+ * @tparam[opt=10] number timeout seconds
+ */
 static int admin_close(lua_State *L) {
     rdk_client *c = rdk_check_closable(L, 1, RDK_ADMIN_MT, "close");
     int timeout_ms, base, thread_err;
@@ -561,6 +690,12 @@ static int admin_close_scope(lua_State *L) {
     return admin_close(L);
 }
 
+/***
+ * librdkafka's name of this handle, such as `rdkafka#producer-1` (an admin
+ * handle is a producer underneath).
+ * @function name
+ * @treturn string
+ */
 static int admin_name(lua_State *L) {
     rdk_client *c = rdk_check_client(L, 1, RDK_ADMIN_MT);
     lua_pushstring(L, rd_kafka_name(c->rk));

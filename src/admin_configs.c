@@ -2,8 +2,13 @@
  * AlterConfigs request, which replaces a resource's whole set of dynamic
  * configs: the Lua layer (admin.lua) reads, merges and writes with it. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include "private.h"
+
+/***
+ * @submodule rdkafka.Admin
+ */
 
 static void destroy_resource(void *p) { rd_kafka_ConfigResource_destroy((rd_kafka_ConfigResource_t *)p); }
 
@@ -14,9 +19,10 @@ static const char *type_name(rd_kafka_ResourceType_t t) {
     return t == RD_KAFKA_RESOURCE_TOPIC ? "topic" : t == RD_KAFKA_RESOURCE_BROKER ? "broker" : "unknown";
 }
 
-/* The entry on top as a new resource: {type="topic"|"broker", name=} (a
- * broker's name is its id, a number or a string; "" is the cluster-wide
- * default of dynamic broker configs). */
+/* The entry on top as a new resource: {type="topic"|"broker", name=}; a
+ * broker's name is its id, a number or a string of digits (librdkafka 2.0.2
+ * cannot address the cluster-wide default, "", whose AlterConfigs it
+ * refuses). */
 static rd_kafka_ConfigResource_t *check_resource(lua_State *L, int idx, size_t i) {
     rd_kafka_ConfigResource_t *res;
     const char *type, *name = NULL;
@@ -31,16 +37,23 @@ static rd_kafka_ConfigResource_t *check_resource(lua_State *L, int idx, size_t i
     broker = type_values[k] == RD_KAFKA_RESOURCE_BROKER;
     lua_pushliteral(L, "name");
     lua_rawget(L, -2);
-    if (broker && rdk_isinteger(L, -1) && lua_tointeger(L, -1) >= 0) {
-        snprintf(buf, sizeof buf, "%lld", (long long)lua_tointeger(L, -1));
-        name = buf;
-        len = strlen(buf);
-    } else if (lua_type(L, -1) == LUA_TSTRING) {
-        name = lua_tolstring(L, -1, &len);
+    if (broker) {
+        if (rdk_isinteger(L, -1) && lua_tointeger(L, -1) >= 0 && lua_tointeger(L, -1) <= INT32_MAX) {
+            snprintf(buf, sizeof buf, "%lld", (long long)lua_tointeger(L, -1));
+            name = buf;
+        } else if (lua_type(L, -1) == LUA_TSTRING) {
+            const char *s = lua_tolstring(L, -1, &len);
+            if (len > 0 && len <= 10 && strspn(s, "0123456789") == len && strtoll(s, NULL, 10) <= INT32_MAX)
+                name = s;
+        }
+        if (name == NULL)
+            luaL_argerror(L, idx, lua_pushfstring(L, "entry #%d: field 'name' must be a broker id "
+                                                     "(an integer from 0 to 2147483647)", (int)i));
+    } else {
+        lua_pop(L, 1);
+        name = rdk_admin_string_field(L, idx, i, "name", 0);
+        lua_pushnil(L);
     }
-    if (name == NULL || strlen(name) != len || (len == 0 && !broker))
-        luaL_argerror(L, idx, lua_pushfstring(L, "entry #%d: field 'name' must be %s", (int)i,
-                                              broker ? "a broker id" : "a non-empty topic name"));
     res = rd_kafka_ConfigResource_new(type_values[k], name);
     lua_pop(L, 1);
     if (res == NULL)
@@ -62,9 +75,19 @@ static void push_resource_head(lua_State *L, const rd_kafka_ConfigResource_t *re
     lua_setfield(L, -2, "error");
 }
 
-/* a:describe_configs({{type=, name=}, ...} [, opts]) ->
- * {{type=, name=, error=, configs={[key]={value=, default=, read_only=,
- * sensitive=, source=}}}, ...}; a sensitive value is nil. */
+/***
+ * Reads the configs of topics or brokers (one broker per call).
+ * @function describe_configs
+ * @tparam table resources `{{type="topic"|"broker", name=}, ...}`; a
+ *   broker's name is its id (a number or a string), `""` the cluster-wide
+ *   default of dynamic broker configs
+ * @tparam[opt] number|table opts a timeout in seconds, or `{timeout=}`
+ * @treturn[1] table `{{type=, name=, error=, configs=}, ...}`, `configs` a
+ *   table `{[key]={value=, default=, read_only=, sensitive=, source=}}`; a
+ *   sensitive value is nil
+ * @treturn[2] nil
+ * @treturn[2] rdkafka.Error err
+ */
 static int admin_describe_configs(lua_State *L) {
     size_t n, i, cnt;
     rdk_admin_req *r;
@@ -86,6 +109,8 @@ static int admin_describe_configs(lua_State *L) {
     for (i = 0; i < cnt; i++) {
         const rd_kafka_ConfigEntry_t **entries;
         size_t ecnt, k;
+        if (res[i] == NULL) /* a resource the broker left out */
+            continue;
         lua_createtable(L, 0, 4);
         push_resource_head(L, res[i]);
         entries = rd_kafka_ConfigResource_configs(res[i], &ecnt);
@@ -106,7 +131,7 @@ static int admin_describe_configs(lua_State *L) {
             lua_setfield(L, -2, rd_kafka_ConfigEntry_name(e));
         }
         lua_setfield(L, -2, "configs");
-        lua_rawseti(L, -2, (int)i + 1);
+        lua_rawseti(L, -2, (int)lua_rawlen(L, -2) + 1);
     }
     return 1;
 }
@@ -116,10 +141,18 @@ static void send_alter(rdk_admin_req *r) {
                           r->queue);
 }
 
-/* a:replace_configs({{type=, name=, configs={[key]=value}}, ...} [, opts]):
+/***
  * Kafka's AlterConfigs as it is: each resource's dynamic configs become
- * exactly `configs` (any other goes back to its default). alter_configs
- * (admin.lua) is the safe form. -> {{type=, name=, error=}, ...} */
+ * exactly `configs`, and every other one goes back to its default.
+ * `alter_configs` is the safe form.
+ * @function replace_configs
+ * @tparam table resources `{{type=, name=, configs={[key]=value}}, ...}`
+ * @tparam[opt] number|table opts a timeout in seconds, or
+ *   `{timeout=, validate_only=}`
+ * @treturn[1] table `{{type=, name=, error=}, ...}`
+ * @treturn[2] nil
+ * @treturn[2] rdkafka.Error err
+ */
 static int admin_replace_configs(lua_State *L) {
     size_t n, i, cnt;
     rdk_admin_req *r;
@@ -157,12 +190,33 @@ static int admin_replace_configs(lua_State *L) {
     res = rd_kafka_AlterConfigs_result_resources(rd_kafka_event_AlterConfigs_result(ev), &cnt);
     lua_createtable(L, (int)cnt, 0);
     for (i = 0; i < cnt; i++) {
+        if (res[i] == NULL) /* a resource the broker left out */
+            continue;
         lua_createtable(L, 0, 3);
         push_resource_head(L, res[i]);
-        lua_rawseti(L, -2, (int)i + 1);
+        lua_rawseti(L, -2, (int)lua_rawlen(L, -2) + 1);
     }
     return 1;
 }
+
+/***
+ * Changes the configs it is given and keeps the others (written in Lua, in
+ * lua/rdkafka/admin.lua): reads each resource's set (`describe_configs`),
+ * merges `configs` into it, drops the names in `reset` (back to their
+ * defaults) and writes the result (`replace_configs`). Not atomic: a change
+ * another client makes between the read and the write is lost. A sensitive
+ * config set on the resource cannot be read back: unless `configs` or `reset`
+ * names it, that resource is left alone and gets an `INVALID_CONFIG` error
+ * that says so.
+ * @function alter_configs
+ * @tparam table resources `{{type=, name=, configs={[key]=value}, reset={key, ...}}, ...}`,
+ *   `type` and `name` as for `describe_configs`
+ * @tparam[opt] number|table opts a timeout in seconds for both requests
+ *   together (default: 30 for each), or `{timeout=, validate_only=}`
+ * @treturn[1] table `{{type=, name=, error=}, ...}`
+ * @treturn[2] nil
+ * @treturn[2] rdkafka.Error err
+ */
 
 const luaL_Reg rdk_admin_config_methods[] = {
     {"describe_configs", admin_describe_configs}, {"replace_configs", admin_replace_configs}, {NULL, NULL}};

@@ -3,6 +3,10 @@
 #include <string.h>
 #include "private.h"
 
+/***
+ * @submodule rdkafka.Admin
+ */
+
 /* Pushes nil or an error object for an error librdkafka keeps (not destroyed). */
 static void push_error_ref(lua_State *L, const rd_kafka_error_t *e) {
     if (e == NULL || rd_kafka_error_code(e) == RD_KAFKA_RESP_ERR_NO_ERROR)
@@ -18,9 +22,15 @@ static void push_state(lua_State *L, rd_kafka_consumer_group_state_t state) {
 
 static void send_list(rdk_admin_req *r) { rd_kafka_ListConsumerGroups(r->client->rk, r->options, r->queue); }
 
-/* a:list_consumer_groups([opts]) -> {{group_id=, state=, simple=}, ...}
- * [, errors]: errors lists the brokers' failures when some did not answer
- * (nil, err when none did). */
+/***
+ * Lists the cluster's consumer groups.
+ * @function list_consumer_groups
+ * @tparam[opt] number|table opts a timeout in seconds, or `{timeout=}`
+ * @treturn[1] table `{{group_id=, state=, simple=}, ...}`
+ * @treturn[1] ?table the brokers' errors, when only some of them answered
+ * @treturn[2] nil
+ * @treturn[2] rdkafka.Error err (also when every broker failed)
+ */
 static int admin_list_groups(lua_State *L) {
     rdk_admin_req *r;
     rd_kafka_event_t *ev;
@@ -108,9 +118,20 @@ static void push_member(lua_State *L, const rd_kafka_MemberDescription_t *m) {
     lua_setfield(L, -2, "assignment");
 }
 
-/* a:describe_consumer_groups({group, ...} [, opts]) -> {{group_id=, state=,
- * error=, simple=, assignor=, coordinator={id=, host=, port=}, members={{
- * member_id=, client_id=, host=, group_instance_id=, assignment={...}}}}} */
+/***
+ * Describes consumer groups: state, coordinator, members and their
+ * assignments. Kafka 4 describes a group that does not exist as state
+ * `Dead`, with no members and no error.
+ * @function describe_consumer_groups
+ * @tparam {string,...} groups the group ids
+ * @tparam[opt] number|table opts a timeout in seconds, or `{timeout=}`
+ * @treturn[1] table `{{group_id=, state=, error=, simple=, assignor=, coordinator=, members=}, ...}`,
+ *   `coordinator` a table `{id=, host=, port=}`, `members` a list of
+ *   `{member_id=, client_id=, host=, group_instance_id=, assignment=}`,
+ *   `assignment` a partition list
+ * @treturn[2] nil
+ * @treturn[2] rdkafka.Error err
+ */
 static int admin_describe_groups(lua_State *L) {
     rdk_admin_req *r;
     rd_kafka_event_t *ev;
@@ -155,7 +176,15 @@ static void send_delete(rdk_admin_req *r) {
     rd_kafka_DeleteGroups(r->client->rk, (rd_kafka_DeleteGroup_t **)r->items, r->count, r->options, r->queue);
 }
 
-/* a:delete_consumer_groups({group, ...} [, opts]) -> {{group_id=, error=}, ...} */
+/***
+ * Deletes consumer groups (with their committed offsets).
+ * @function delete_consumer_groups
+ * @tparam {string,...} groups the group ids
+ * @tparam[opt] number|table opts a timeout in seconds, or `{timeout=}`
+ * @treturn[1] table `{{group_id=, error=}, ...}`
+ * @treturn[2] nil
+ * @treturn[2] rdkafka.Error err
+ */
 static int admin_delete_groups(lua_State *L) {
     rdk_admin_req *r;
     rd_kafka_event_t *ev;
@@ -192,7 +221,8 @@ static const char *check_group(lua_State *L) {
 
 /* The one group's partitions of a group offsets result; nil, err when the
  * group itself failed. */
-static int push_group_offsets(lua_State *L, const rd_kafka_group_result_t **groups, size_t n) {
+static int push_group_offsets(lua_State *L, const rd_kafka_group_result_t **groups, size_t n,
+                              const rd_kafka_topic_partition_list_t *asked) {
     const rd_kafka_error_t *e;
     if (n < 1) {
         rdk_return_error(L, RD_KAFKA_RESP_ERR__BAD_MSG, "no result for the group");
@@ -204,7 +234,7 @@ static int push_group_offsets(lua_State *L, const rd_kafka_group_result_t **grou
         push_error_ref(L, e);
         return 2;
     }
-    rdk_push_partitions(L, rd_kafka_group_result_partitions(groups[0]));
+    rdk_admin_push_in_order(L, asked, rd_kafka_group_result_partitions(groups[0]));
     return 1;
 }
 
@@ -216,9 +246,19 @@ static void send_list_offsets(rdk_admin_req *r) {
                                       r->options, r->queue);
 }
 
-/* a:list_consumer_group_offsets(group [, partitions] [, opts]) ->
- * {{topic=, partition=, offset=, error=}, ...}: every committed partition
- * without a list; a partition with no commit has no offset. */
+/***
+ * A group's committed offsets: of every partition it committed, or of those
+ * asked for.
+ * @function list_consumer_group_offsets
+ * @tparam string group the group id
+ * @tparam[opt] table partitions `{{topic=, partition=}, ...}`
+ * @tparam[opt] number|table opts a timeout in seconds, or
+ *   `{timeout=, require_stable=}`
+ * @treturn[1] table `{{topic=, partition=, offset=, error=}, ...}`, no
+ *   `offset` where nothing is committed
+ * @treturn[2] nil
+ * @treturn[2] rdkafka.Error err (also the group's own error)
+ */
 static int admin_list_offsets(lua_State *L) {
     const char *group = check_group(L);
     rd_kafka_topic_partition_list_t *list = NULL;
@@ -227,10 +267,11 @@ static int admin_list_offsets(lua_State *L) {
     const rd_kafka_group_result_t **groups;
     size_t n;
     void **guard;
-    /* A table with entries at 3 is the partition list; else the options. */
-    int opts = lua_type(L, 3) == LUA_TTABLE && lua_rawlen(L, 3) > 0 ? 4 : 3;
+    /* (group, partitions, opts) with four arguments or a list at 3 (nil
+     * partitions: every committed one); else (group, opts). */
+    int opts = lua_gettop(L) >= 4 || (lua_type(L, 3) == LUA_TTABLE && lua_rawlen(L, 3) > 0) ? 4 : 3;
     lua_settop(L, opts);
-    if (opts == 4)
+    if (opts == 4 && !lua_isnil(L, 3))
         list = rdk_check_partitions(L, 3, 3, RDK_OFFSET_NONE, 0, &guard);
     r = rdk_admin_request(L, opts, RD_KAFKA_ADMIN_OP_LISTCONSUMERGROUPOFFSETS, RDK_ADMIN_REQUIRE_STABLE);
     rdk_admin_items(L, r, 1, destroy_list_offsets);
@@ -239,7 +280,7 @@ static int admin_list_offsets(lua_State *L) {
     if ((ev = rdk_admin_run(L, r, send_list_offsets, "list_consumer_group_offsets")) == NULL)
         return 2;
     groups = rd_kafka_ListConsumerGroupOffsets_result_groups(rd_kafka_event_ListConsumerGroupOffsets_result(ev), &n);
-    return push_group_offsets(L, groups, n);
+    return push_group_offsets(L, groups, n, list);
 }
 
 static void destroy_alter_offsets(void *p) {
@@ -250,9 +291,18 @@ static void send_alter_offsets(rdk_admin_req *r) {
                                        r->options, r->queue);
 }
 
-/* a:alter_consumer_group_offsets(group, {{topic=, partition=, offset=}, ...}
- * [, opts]): sets the group's committed offsets (the group must have no
- * active members) -> the same list with an error per partition that failed. */
+/***
+ * Sets a group's committed offsets; Kafka refuses it while the group has
+ * members.
+ * @function alter_consumer_group_offsets
+ * @tparam string group the group id
+ * @tparam table offsets `{{topic=, partition=, offset=}, ...}`, each `offset`
+ *   the next to read
+ * @tparam[opt] number|table opts a timeout in seconds, or `{timeout=}`
+ * @treturn[1] table the list, with `error` where a partition failed
+ * @treturn[2] nil
+ * @treturn[2] rdkafka.Error err (also the group's own error)
+ */
 static int admin_alter_offsets(lua_State *L) {
     const char *group = check_group(L);
     rd_kafka_topic_partition_list_t *list;
@@ -270,7 +320,7 @@ static int admin_alter_offsets(lua_State *L) {
     if ((ev = rdk_admin_run(L, r, send_alter_offsets, "alter_consumer_group_offsets")) == NULL)
         return 2;
     groups = rd_kafka_AlterConsumerGroupOffsets_result_groups(rd_kafka_event_AlterConsumerGroupOffsets_result(ev), &n);
-    return push_group_offsets(L, groups, n);
+    return push_group_offsets(L, groups, n, list);
 }
 
 const luaL_Reg rdk_admin_group_methods[] = {

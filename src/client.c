@@ -21,7 +21,7 @@ rdk_client *rdk_new_client(lua_State *L, const char *mt) {
     c->wake_r = c->wake_w = -1;
     luaL_getmetatable(L, mt);
     lua_setmetatable(L, -2);
-    lua_createtable(L, RDK_PENDING_ERROR, 0);
+    lua_createtable(L, RDK_OPAQUES, 0);
     rdk_setuservalue(L, -2);
     c->shutdown = rdk_shutdown_new();
     if (c->shutdown == NULL)
@@ -121,19 +121,28 @@ static void serve_delivery(lua_State *L, rdk_client *c, rd_kafka_event_t *ev) {
         c->reports_seen++;
         if (rkm->err && c->closing)
             c->close_failed++;
+        rdk_take_opaque(L, SE_ENV, rkm->_private); /* released even when nobody sees it */
         if (RDK_HAS(c, RDK_ON_DELIVERY)) {
             if (rkm->err)
                 rdk_push_error(L, rkm->err, NULL, 0);
             else
                 lua_pushnil(L);
             rdk_push_message(L, rkm);
+            if (rkm->_private != NULL) {
+                lua_pushvalue(L, -3);
+                lua_setfield(L, -2, "opaque");
+            }
+            lua_remove(L, -3);
             rdk_call_callback(L, RDK_ON_DELIVERY, 2);
         } else if (rkm->err) {
             /* Never lose a failure silently: on_error, else stderr. */
             const char *topic = rkm->rkt ? rd_kafka_topic_name(rkm->rkt) : "?";
+            lua_pop(L, 1); /* the opaque */
             lua_pushfstring(L, "delivery to topic '%s' partition %d failed: %s", topic,
                             (int)rkm->partition, rd_kafka_err2str(rkm->err));
             rdk_report_error(L, c, rkm->err, "set on_delivery to handle this");
+        } else {
+            lua_pop(L, 1);
         }
     }
 }
@@ -178,19 +187,70 @@ static void serve_error(lua_State *L, rdk_client *c, rd_kafka_event_t *ev) {
     }
 }
 
+/* Throttle notices. librdkafka 2.0.2 has no throttle event: it calls the
+ * throttle callback while it serves the queue, inside rd_kafka_queue_poll
+ * (or on the thread that closes a consumer). So the callback only notes the
+ * throttle in the client whose call polls on this thread, and on_throttle
+ * is served from the note right after, within that same call. */
+static __thread rdk_client *serving; /* innermost client between rdk_enter and rdk_leave */
+
+void rdk_note_throttle(rd_kafka_t *rk, const char *broker, int32_t broker_id, int ms, void *opaque) {
+    rdk_client *c = serving;
+    int i, depth = 0;
+    (void)opaque;
+    while (c != NULL && c->rk != rk && ++depth < 64) /* calls nest a few deep at most */
+        c = c->outer;
+    if (c != NULL && c->rk != rk)
+        c = NULL;
+    if (c == NULL) /* not inside one of this handle's calls: nobody to tell */
+        return;
+    if (c->throttles == RDK_THROTTLE_NOTES) { /* full: the oldest goes */
+        for (i = 1; i < RDK_THROTTLE_NOTES; i++)
+            c->throttle[i - 1] = c->throttle[i];
+        c->throttles--;
+    }
+    i = c->throttles++;
+    c->throttle[i].broker_id = broker_id;
+    c->throttle[i].ms = ms;
+    snprintf(c->throttle[i].broker, sizeof c->throttle[i].broker, "%s", broker ? broker : "");
+}
+
+/* on_throttle(broker, seconds, broker_id) for each note, oldest first. */
+static void serve_throttles(lua_State *L, rdk_client *c) {
+    while (c->throttles > 0) {
+        char broker[sizeof c->throttle[0].broker];
+        int32_t id = c->throttle[0].broker_id;
+        int ms = c->throttle[0].ms, i;
+        /* Taken before anything can fail: a note is never served twice. */
+        memcpy(broker, c->throttle[0].broker, sizeof broker);
+        for (i = 1; i < c->throttles; i++)
+            c->throttle[i - 1] = c->throttle[i];
+        c->throttles--;
+        if (!RDK_HAS(c, RDK_ON_THROTTLE))
+            continue;
+        lua_pushstring(L, broker);
+        lua_pushnumber(L, (lua_Number)ms / 1000.0);
+        lua_pushinteger(L, id);
+        rdk_call_callback(L, RDK_ON_THROTTLE, 3);
+    }
+}
+
 /* (handle, callbacks, traceback): serves the event in c->event to the
- * callbacks; raises the first error one of them raised, after serving the
- * whole event. */
+ * callbacks (the throttle notes when c->event is NULL); raises the first
+ * error one of them raised, after serving the whole event. */
 static int serve_event_protected(lua_State *L) {
     rdk_client *c = (rdk_client *)lua_touserdata(L, SE_CLIENT);
     rd_kafka_event_t *ev = c->event;
     const char *fac, *text;
     int level;
-    if (ev == NULL) /* reached through the debug library: nothing to serve */
+    if (ev == NULL && c->throttles == 0) /* reached through the debug library */
         return 0;
     lua_settop(L, SE_TRACEBACK);
     lua_pushnil(L); /* SE_ERROR */
-    switch (rd_kafka_event_type(ev)) {
+    switch (ev == NULL ? RD_KAFKA_EVENT_NONE : rd_kafka_event_type(ev)) {
+    case RD_KAFKA_EVENT_NONE:
+        serve_throttles(L, c);
+        break;
     case RD_KAFKA_EVENT_DR:
         serve_delivery(L, c, ev);
         break;
@@ -228,12 +288,27 @@ static int serve_event_protected(lua_State *L) {
     return 0;
 }
 
+/* Serves the throttle notes in a protected call; the error is kept. */
+static void serve_throttle_notes(lua_State *L, rdk_client *c, int base) {
+    rd_kafka_event_t *ev = c->event;
+    c->event = NULL;
+    lua_pushvalue(L, rdk_upvalue(RDK_UP_SERVE_EVENT));
+    lua_pushvalue(L, 1);
+    lua_pushvalue(L, base);
+    lua_pushvalue(L, rdk_upvalue(RDK_UP_TRACEBACK));
+    if (lua_pcall(L, 3, 0, 0) != 0)
+        keep_first(L, base + 1);
+    c->event = ev;
+}
+
 /* Serves one event and destroys it. The handle is at index 1 of every
  * method. When serving fails half-way through a batch of delivery reports
  * (out of memory), the rest of the batch is served by trying again from
  * where it stopped. */
 void rdk_serve_event(lua_State *L, rdk_client *c, int base, rd_kafka_event_t *ev) {
     long long assigns = c->assigns;
+    if (c->throttles > 0) /* noted while polling for this event: they came first */
+        serve_throttle_notes(L, c, base);
     c->event = ev;
     for (;;) {
         long long seen = c->reports_seen;
@@ -256,6 +331,8 @@ void rdk_serve_event(lua_State *L, rdk_client *c, int base, rd_kafka_event_t *ev
                 c->in_flight--;
                 c->reports_seen++;
                 lost++;
+                rdk_take_opaque(L, base, rkm->_private);
+                lua_pop(L, 1);
                 if (rkm->err && c->closing)
                     c->close_failed++;
             }
@@ -287,6 +364,8 @@ int rdk_serve_queue(lua_State *L, rdk_client *c, int base, rd_kafka_queue_t *que
                     int timeout_ms, int max_events, long long stop_at) {
     int n = 0;
     rd_kafka_event_t *ev = rd_kafka_queue_poll(queue, timeout_ms);
+    if (ev == NULL && c->throttles > 0)
+        serve_throttle_notes(L, c, base);
     while (ev != NULL) {
         rdk_serve_event(L, c, base, ev);
         if (++n >= max_events || rdk_failed(L, c, base) || (stop_at && rdk_now_ms() >= stop_at))
@@ -306,11 +385,18 @@ int rdk_enter(lua_State *L, rdk_client *c, int nargs, const char *what) {
     rdk_getuservalue(L, 1);
     lua_pushnil(L);
     c->busy = 1;
+    c->outer = serving;
+    serving = c;
     return nargs + 1;
 }
 
-/* Ends serving; raises the first error a callback raised. */
+/* Ends serving (after on_throttle for notes still unserved); raises the
+ * first error a callback raised. */
 void rdk_leave(lua_State *L, rdk_client *c, int base) {
+    if (c->throttles > 0 && lua_isnil(L, base + 1))
+        serve_throttle_notes(L, c, base);
+    serving = c->outer;
+    c->outer = NULL;
     c->busy = 0;
     if (c->wake_r >= 0) {
         lua_rawgeti(L, base, RDK_PENDING_ERROR);
@@ -323,10 +409,31 @@ void rdk_leave(lua_State *L, rdk_client *c, int base) {
     }
 }
 
-int rdk_client_tostring(lua_State *L) {
-    rdk_client *c = (rdk_client *)luaL_testudata(L, 1, RDK_PRODUCER_MT);
+/* The producer, consumer or admin handle at idx, or NULL. */
+static rdk_client *to_any_client(lua_State *L, int idx) {
+    static const char *const mts[] = {RDK_PRODUCER_MT, RDK_CONSUMER_MT, RDK_ADMIN_MT};
+    size_t i;
+    for (i = 0; i < sizeof mts / sizeof mts[0]; i++) {
+        rdk_client *c = (rdk_client *)luaL_testudata(L, idx, mts[i]);
+        if (c != NULL)
+            return c;
+    }
+    return NULL;
+}
+
+/* The open producer, consumer or admin handle at idx (else an error). */
+rdk_client *rdk_check_any_client(lua_State *L, int idx) {
+    rdk_client *c = to_any_client(L, idx);
     if (c == NULL)
-        c = (rdk_client *)luaL_checkudata(L, 1, RDK_CONSUMER_MT);
+        luaL_argerror(L, idx, lua_pushfstring(L, "producer, consumer or admin handle expected, got %s",
+                                              luaL_typename(L, idx)));
+    return rdk_check_client(L, idx, c->mt);
+}
+
+int rdk_client_tostring(lua_State *L) {
+    rdk_client *c = to_any_client(L, 1);
+    if (c == NULL)
+        return luaL_argerror(L, 1, "producer, consumer or admin handle expected");
     if (c->rk == NULL)
         lua_pushfstring(L, "%s (closed)", c->mt);
     else
@@ -337,11 +444,7 @@ int rdk_client_tostring(lua_State *L) {
 /* core._test_fatal_error(handle, code, reason): librdkafka's own hook that
  * makes a handle fail fatally; for specs only. */
 static int test_fatal_error(lua_State *L) {
-    rdk_client *c = (rdk_client *)luaL_testudata(L, 1, RDK_PRODUCER_MT);
-    if (c == NULL)
-        c = rdk_check_client(L, 1, RDK_CONSUMER_MT);
-    else
-        c = rdk_check_client(L, 1, RDK_PRODUCER_MT);
+    rdk_client *c = rdk_check_any_client(L, 1);
     lua_pushinteger(L, rd_kafka_test_fatal_error(c->rk, (rd_kafka_resp_err_t)luaL_checkinteger(L, 2),
                                                  luaL_checkstring(L, 3)));
     return 1;

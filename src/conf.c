@@ -5,7 +5,7 @@
 
 const char *const rdk_callback_names[RDK_CB_COUNT] = {
     "on_delivery", "on_error", "on_log",    "on_stats",
-    "on_assign",   "on_revoke", "on_lost", "on_commit"};
+    "on_assign",   "on_revoke", "on_lost", "on_commit", "on_throttle"};
 
 /* Values of these keys never appear in an error message. */
 static int is_secret(const char *key) {
@@ -87,6 +87,10 @@ rd_kafka_conf_t *rdk_conf_from_table(lua_State *L, int idx, rdk_client *c, int e
         set_property(L, conf, key);
         lua_pop(L, 1);
     }
+    /* librdkafka 2.0.2 has no throttle event: its callback only takes a
+     * note, and on_throttle is served from that (client.c). */
+    if (RDK_HAS(c, RDK_ON_THROTTLE))
+        rd_kafka_conf_set_throttle_cb(conf, rdk_note_throttle);
     *guard = NULL; /* the caller owns the conf now */
     lua_settop(L, top);
     return conf;

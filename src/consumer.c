@@ -6,6 +6,25 @@
 
 #define CLOSE_TIMEOUT_MS 10000
 
+/***
+ * A consumer-group member, made by `rdkafka.consumer(conf)`.
+ *
+ * Misuse (a wrong argument, a closed handle, a handle used in another
+ * process than the one that made it) raises an error; a Kafka failure
+ * returns `nil, err`, `err` an @{rdkafka.Error}. The callbacks of `conf` run
+ * only inside `poll`, `consume` and `close`, on the caller's thread; those
+ * three raise when called from one of this consumer's callbacks, and raise
+ * the first error a callback raised once they are done.
+ *
+ * A partition list is an array of `{topic=, partition=, offset=}` tables; an
+ * offset is always the next offset to read. A returned entry has no `offset`
+ * where there is none, and has `error` where Kafka refused that partition.
+ * A message is a table with `topic`, `partition`, `offset`, `key`, `value`,
+ * `headers` (a list of `{name, value}` pairs) and `timestamp` (ms since the
+ * epoch); `key`, `value` and `headers` are nil when absent.
+ * @classmod rdkafka.Consumer
+ */
+
 static int consumer_new(lua_State *L) {
     char errstr[512];
     int events = RD_KAFKA_EVENT_ERROR;
@@ -16,7 +35,8 @@ static int consumer_new(lua_State *L) {
     c = rdk_new_client(L, RDK_CONSUMER_MT);
     rdk_getuservalue(L, 2);
     conf = rdk_conf_from_table(L, 1, c, 3, 1 << RDK_ON_ERROR | 1 << RDK_ON_LOG | 1 << RDK_ON_STATS |
-                                               RDK_REBALANCE_CALLBACKS | 1 << RDK_ON_COMMIT);
+                                               RDK_REBALANCE_CALLBACKS | 1 << RDK_ON_COMMIT |
+                                               1 << RDK_ON_THROTTLE);
     lua_settop(L, 2);
     /* With a rebalance callback the group waits for the application's
      * assign (rebalance.c makes it); without, librdkafka assigns itself. */
@@ -56,7 +76,16 @@ static int consumer_new(lua_State *L) {
     return 1;
 }
 
-/* c:subscribe{topic, ...} or c:subscribe(topic) */
+/***
+ * Subscribes to topics, replacing the subscription. A name that starts with
+ * `^` is a regular expression, matched against the cluster's topics as they
+ * are now and as they are created later.
+ * @function subscribe
+ * @tparam {string,...}|string topics topic names and patterns, or one name
+ * @treturn[1] boolean `true`
+ * @treturn[2] nil
+ * @treturn[2] rdkafka.Error err
+ */
 static int consumer_subscribe(lua_State *L) {
     rdk_client *c = rdk_check_client(L, 1, RDK_CONSUMER_MT);
     rd_kafka_topic_partition_list_t *list;
@@ -94,6 +123,14 @@ static int consumer_subscribe(lua_State *L) {
     return 1;
 }
 
+/***
+ * Ends the subscription: the group revokes this member's partitions
+ * (`on_revoke` runs inside a later `poll`, `consume` or `close`).
+ * @function unsubscribe
+ * @treturn[1] boolean `true`
+ * @treturn[2] nil
+ * @treturn[2] rdkafka.Error err
+ */
 static int consumer_unsubscribe(lua_State *L) {
     rdk_client *c = rdk_check_client(L, 1, RDK_CONSUMER_MT);
     rd_kafka_resp_err_t err = rd_kafka_unsubscribe(c->rk);
@@ -197,8 +234,18 @@ static int take(lua_State *L, rdk_client *c, int base, rd_kafka_event_t *ev, int
     }
 }
 
-/* c:poll([timeout]): the next message, or nil on timeout, or nil and an
- * error. Serves the other callbacks while it waits. */
+/***
+ * Returns the next message, serving the other callbacks while it waits. An
+ * error about a partition (`_PARTITION_EOF`, `OFFSET_OUT_OF_RANGE`, ...)
+ * always comes from here, with `err.topic` and `err.partition`; other errors
+ * go to `on_error` when it is set, else come from here too.
+ * @function poll
+ * @tparam[opt=0] number timeout seconds to wait
+ * @treturn[1] table the message
+ * @treturn[2] nil on timeout
+ * @treturn[3] nil
+ * @treturn[3] rdkafka.Error err
+ */
 static int consumer_poll(lua_State *L) {
     rdk_client *c = rdk_check_client(L, 1, RDK_CONSUMER_MT);
     int timeout_ms = rdk_check_timeout_ms(L, 2, 0);
@@ -277,15 +324,24 @@ static int fill(lua_State *L, rdk_client *c, int base, int result, int n, int ma
     return n;
 }
 
-/* c:consume(max [, timeout]): up to max messages in an array. Waits up to
- * timeout seconds (default 0) for the first, then takes only what is ready:
- * an empty array on timeout. An error about a partition ends the batch and
- * comes second: msgs, err (msgs holds the messages before it). A rebalance
- * ends the batch too: one that comes first is served and the batch is
- * empty; one that comes after messages were taken is served at the start of
- * the next call, so the callbacks never run while the caller holds messages
- * of partitions they take away (on_revoke's commit covers exactly what the
- * caller has). */
+/***
+ * Takes up to `max` messages: waits up to `timeout` for the first, then
+ * takes only what is ready, so an empty array means the timeout passed. An
+ * error that `poll` would return ends the batch and comes second, after the
+ * messages before it. A rebalance ends the batch too: one that comes first
+ * is served and the batch is empty; one that comes after messages were taken
+ * is served at the start of the next call, so the rebalance callbacks never
+ * run while the caller holds messages of the partitions they take away
+ * (`on_revoke`'s commit covers exactly what the caller has). When a callback
+ * raises after messages were taken, they are returned and its error comes
+ * from the next `poll`, `consume` or `close`.
+ * @function consume
+ * @tparam integer max how many at most, 1 to 1000000
+ * @tparam[opt=0] number timeout seconds to wait for the first
+ * @treturn[1] {table,...} the messages
+ * @treturn[2] {table,...} the messages before the error
+ * @treturn[2] rdkafka.Error err
+ */
 static int consumer_consume(lua_State *L) {
     rdk_client *c = rdk_check_client(L, 1, RDK_CONSUMER_MT);
     lua_Integer max = 0;
@@ -328,11 +384,21 @@ static int consumer_consume(lua_State *L) {
     return 1;
 }
 
-/* c:close([timeout]): leaves the group (so its partitions move to the other
- * members at once) and destroys the handle, serving the callbacks (the
- * revocation first, see rebalance.c) until it is done, for timeout seconds at most (default 10). Returns true,
- * or nil and an error: _TIMED_OUT when librdkafka had not finished (it goes
- * on in the background; the handle is closed either way). */
+/***
+ * Leaves the group (so its partitions move to the other members at once) and
+ * destroys the handle, serving the callbacks until it is done or `timeout`
+ * has passed: `on_revoke` first (not for a static member, with
+ * `group.instance.id`), so it may still commit. Also runs on `<close>`; the
+ * collector neither waits nor leaves the group. Closing a closed consumer
+ * returns `true`.
+ * @function close
+ * @tparam[opt=10] number timeout seconds
+ * @treturn[1] boolean `true`
+ * @treturn[2] nil
+ * @treturn[2] rdkafka.Error err `_TIMED_OUT` when librdkafka had not finished
+ *   (it goes on in the background; the handle is closed either way), `_FAIL`
+ *   when no thread could be started for it (the consumer stays open)
+ */
 static int consumer_close(lua_State *L) {
     rdk_client *c = rdk_check_closable(L, 1, RDK_CONSUMER_MT, "close");
     rd_kafka_queue_t *own, *main_queue, *queues[3];
@@ -461,11 +527,27 @@ static int consumer_gc(lua_State *L) {
     return 0;
 }
 
+/***
+ * librdkafka's name of this handle, such as `rdkafka#consumer-1`.
+ * @function name
+ * @treturn string
+ */
 static int consumer_name(lua_State *L) {
     rdk_client *c = rdk_check_client(L, 1, RDK_CONSUMER_MT);
     lua_pushstring(L, rd_kafka_name(c->rk));
     return 1;
 }
+
+/***
+ * Cluster metadata: the brokers, the controller, the topics and their
+ * partitions, as @{rdkafka.Admin:metadata} returns them.
+ * @function metadata
+ * @tparam[opt] string topic only this topic (default: every topic)
+ * @tparam[opt=10] number timeout seconds
+ * @treturn[1] table the metadata
+ * @treturn[2] nil
+ * @treturn[2] rdkafka.Error err
+ */
 
 void rdk_open_consumer(lua_State *L) {
     static const luaL_Reg methods[] = {

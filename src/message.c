@@ -1,4 +1,5 @@
 /* Messages as Lua tables, and headers from Lua tables. */
+#include <stdint.h>
 #include <string.h>
 #include "private.h"
 
@@ -179,4 +180,58 @@ int rdk_push_error_protected(lua_State *L) {
     if (tp != NULL)
         rdk_set_position(L, tp->topic, tp->partition, tp->offset);
     return 2;
+}
+
+/* Per-message opaque values of a producer live in a table in the handle's
+ * callback table (slot RDK_OPAQUES), so they die with the handle; the
+ * message carries an integer ref into it as msg_opaque. t[1] heads a list
+ * of free slots (0: none), each free slot holds the next; values from
+ * t[2] up. Slots 1..n never hold nil, so #t is exact. */
+
+/* Stores the value on top (popped; not nil) and returns its ref. May raise
+ * (memory): call it before anything that must be undone. */
+int rdk_ref_opaque(lua_State *L, int env) {
+    int ref;
+    lua_rawgeti(L, env, RDK_OPAQUES);
+    if (lua_type(L, -1) != LUA_TTABLE) {
+        lua_pop(L, 1);
+        lua_createtable(L, 8, 0);
+        lua_pushinteger(L, 0);
+        lua_rawseti(L, -2, 1);
+        lua_pushvalue(L, -1);
+        lua_rawseti(L, env, RDK_OPAQUES);
+    }
+    lua_rawgeti(L, -1, 1);
+    ref = (int)lua_tointeger(L, -1);
+    lua_pop(L, 1);
+    if (ref != 0) {
+        lua_rawgeti(L, -1, ref);
+        lua_rawseti(L, -2, 1); /* the next free slot becomes the head */
+    } else {
+        ref = (int)lua_rawlen(L, -1) + 1;
+    }
+    lua_insert(L, -2);
+    lua_rawseti(L, -2, ref);
+    lua_pop(L, 1);
+    return ref;
+}
+
+/* Pushes the opaque value a message carries as msg_opaque (nil when it has
+ * none) and frees its slot: exactly once per message. Only stores into existing keys: it neither
+ * allocates nor raises. */
+void rdk_take_opaque(lua_State *L, int env, void *msg_opaque) {
+    int ref = (int)(intptr_t)msg_opaque;
+    lua_rawgeti(L, env, RDK_OPAQUES);
+    if (ref < 2 || lua_type(L, -1) != LUA_TTABLE) { /* none, or dropped by close */
+        lua_pop(L, 1);
+        lua_pushnil(L);
+        return;
+    }
+    lua_rawgeti(L, -1, ref);
+    lua_insert(L, -2);
+    lua_rawgeti(L, -1, 1);
+    lua_rawseti(L, -2, ref);
+    lua_pushinteger(L, ref);
+    lua_rawseti(L, -2, 1);
+    lua_pop(L, 1);
 }

@@ -1,9 +1,14 @@
 /* metadata([topic] [, timeout]) for producers, consumers and admin handles:
  * brokers, the controller, topics with their partitions, leaders, replicas
  * and in-sync replicas, as plain tables. */
+#include <string.h>
 #include "private.h"
 
 #define METADATA_TIMEOUT_MS 10000
+
+/***
+ * @submodule rdkafka.Admin
+ */
 
 static void push_ids(lua_State *L, const int32_t *ids, int n) {
     int i;
@@ -42,10 +47,22 @@ static void push_topic(lua_State *L, const rd_kafka_metadata_topic_t *t) {
 
 static void destroy_metadata(void *md) { rd_kafka_metadata_destroy((const rd_kafka_metadata_t *)md); }
 
-/* h:metadata([topic] [, timeout]) -> {brokers={{id=, host=, port=}},
- * controller_id=, topics={{name=, error=, partitions={{id=, leader=,
- * replicas=, isrs=, error=}}}}}; every topic without one. Waits at most
- * timeout seconds (10 by default); callbacks are not served meanwhile. */
+/***
+ * Cluster metadata: the brokers, the controller, and the topics with their
+ * partitions, leaders, replicas and in-sync replicas. Callbacks are not
+ * served while it waits. Also a method of `rdkafka.Producer` and
+ * `rdkafka.Consumer`.
+ * @function metadata
+ * @tparam[opt] string topic only this topic (default: every topic)
+ * @tparam[opt=10] number timeout seconds (also alone: `h:metadata(5)`)
+ * @treturn[1] table `{brokers=, controller_id=, topics=}`: `brokers` a list
+ *   of `{id=, host=, port=}`, `controller_id` nil when unknown, `topics` a
+ *   list of `{name=, error=, partitions=}`, `partitions` a list of
+ *   `{id=, leader=, replicas=, isrs=, error=}` (`replicas` and `isrs` lists
+ *   of broker ids)
+ * @treturn[2] nil
+ * @treturn[2] rdkafka.Error err
+ */
 static int metadata(lua_State *L) {
     rdk_client *c = rdk_check_any_client(L, 1);
     const rd_kafka_metadata_t *md = NULL;
@@ -56,8 +73,8 @@ static int metadata(lua_State *L) {
     long long start;
     if (!topic_arg && !lua_isnoneornil(L, 2) && lua_type(L, 2) != LUA_TNUMBER)
         luaL_argerror(L, 2, lua_pushfstring(L, "topic name or timeout expected, got %s", luaL_typename(L, 2)));
-    if (topic_arg && lua_rawlen(L, 2) == 0)
-        luaL_argerror(L, 2, "topic name must be a non-empty string");
+    if (topic_arg && (lua_rawlen(L, 2) == 0 || strlen(lua_tostring(L, 2)) != lua_rawlen(L, 2)))
+        luaL_argerror(L, 2, "topic name must be a non-empty string without NUL bytes");
     timeout_ms = rdk_check_timeout_ms(L, topic_arg || lua_isnil(L, 2) ? 3 : 2, METADATA_TIMEOUT_MS);
     lua_settop(L, 3);
     md_guard = rdk_guard(L, destroy_metadata);

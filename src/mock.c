@@ -4,6 +4,14 @@
 #include "private.h"
 #include <librdkafka/rdkafka_mock.h>
 
+/***
+ * librdkafka's mock cluster: Kafka brokers inside this process, listening on
+ * 127.0.0.1, for demos and tests with no real Kafka. Made by
+ * `rdkafka.mock_cluster{brokers = 1}` (1 to 32 brokers, with ids from 1).
+ * Misuse (a closed cluster, one used in another process) raises.
+ * @classmod rdkafka.MockCluster
+ */
+
 typedef struct rdk_mock {
     rd_kafka_t *rk; /* the mock cluster runs on this handle's threads */
     rd_kafka_mock_cluster_t *cluster;
@@ -54,7 +62,16 @@ static int mock_new(lua_State *L) {
     return 1;
 }
 
-/* m:create_topic(name [, partitions [, replication]]) -> true | nil, err */
+/***
+ * Creates a topic.
+ * @function create_topic
+ * @tparam string name the topic name
+ * @tparam[opt=1] integer partitions 1 to 100000
+ * @tparam[opt=1] integer replication 1 to the number of brokers
+ * @treturn[1] boolean `true`
+ * @treturn[2] nil
+ * @treturn[2] rdkafka.Error err
+ */
 static int mock_create_topic(lua_State *L) {
     rdk_mock *m = check_mock(L, 1);
     size_t len;
@@ -86,9 +103,31 @@ static int set_broker(lua_State *L, int up) {
     return 1;
 }
 
-/* m:broker_down(id) / m:broker_up(id): drop or restore a broker's connections. */
+/***
+ * Takes a broker down: its connections drop and new ones are refused.
+ * @function broker_down
+ * @tparam integer id 1 to the number of brokers
+ * @treturn[1] boolean `true`
+ * @treturn[2] nil
+ * @treturn[2] rdkafka.Error err
+ */
 static int mock_broker_down(lua_State *L) { return set_broker(L, 0); }
+
+/***
+ * Brings a broker back up.
+ * @function broker_up
+ * @tparam integer id 1 to the number of brokers
+ * @treturn[1] boolean `true`
+ * @treturn[2] nil
+ * @treturn[2] rdkafka.Error err
+ */
 static int mock_broker_up(lua_State *L) { return set_broker(L, 1); }
+
+/***
+ * Stops the cluster. Closing a closed cluster does nothing; also runs on
+ * `<close>` and on garbage collection.
+ * @function close
+ */
 
 static int mock_close(lua_State *L) {
     rdk_mock *m = (rdk_mock *)luaL_checkudata(L, 1, RDK_MOCK_MT);
@@ -100,6 +139,16 @@ static int mock_close(lua_State *L) {
     m->rk = NULL;
     return 0;
 }
+
+/***
+ * The brokers' addresses, `host:port,...`: the clients' `bootstrap.servers`.
+ * @tfield string bootstrap_servers
+ */
+
+/***
+ * The number of brokers.
+ * @tfield integer brokers
+ */
 
 /* Methods first; `bootstrap_servers` and `brokers` read like fields. */
 static int mock_index(lua_State *L) {

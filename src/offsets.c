@@ -8,6 +8,10 @@
 #define QUERY_TIMEOUT_MS 10000
 #define COMMIT_TIMEOUT_MS 10000
 
+/***
+ * @submodule rdkafka.Consumer
+ */
+
 static rdk_client *check(lua_State *L) { return rdk_check_client(L, 1, RDK_CONSUMER_MT); }
 
 /* Returns the list at the top of the stack, or nil and its first partition
@@ -107,11 +111,21 @@ static rd_kafka_topic_partition_list_t *commit_list(lua_State *L, rdk_client *c,
     return list;
 }
 
-/* c:commit([msg | list] [, timeout]): without msg, commits the position
- * after the last message poll returned on each assigned partition; with
- * msg, up to and including msg; with a list of {topic=, partition=,
- * offset=}, those offsets (each the next offset to read). Waits for the
- * group coordinator's answer, at most timeout seconds (default 10). */
+/***
+ * Commits offsets and waits for the group coordinator's answer. Without
+ * `msg`, for each assigned partition, the position after the last message
+ * `poll` or `consume` returned from it (whatever `enable.auto.offset.store`
+ * says); with a message, up to and including it; with a partition list, its
+ * offsets as given. Committing the same position again returns `true`.
+ * @function commit
+ * @tparam[opt] table msg a message, or a partition list (`nil` to give only
+ *   a timeout)
+ * @tparam[opt=10] number timeout seconds to wait for the answer
+ * @treturn[1] boolean `true`
+ * @treturn[2] nil
+ * @treturn[2] rdkafka.Error err `_TIMED_OUT` when no answer came in time (the
+ *   commit may still succeed), `_NO_OFFSET` when there is nothing to commit
+ */
 static int consumer_commit(lua_State *L) {
     rdk_client *c = check(L);
     rd_kafka_topic_partition_list_t *list;
@@ -144,10 +158,16 @@ static int consumer_commit(lua_State *L) {
     return 1;
 }
 
-/* c:commit_async([msg | list]): as commit, without waiting: the outcome
- * comes to on_commit(err, partitions) inside a later poll or consume (a
- * failure without on_commit goes to on_error, else stderr). Returns true
- * when the commit was sent. */
+/***
+ * Commits as `commit` does, without waiting. The outcome comes to
+ * `on_commit(err, partitions)` inside a later `poll`, `consume` or `close`;
+ * without `on_commit`, a failure goes to `on_error`, else to stderr.
+ * @function commit_async
+ * @tparam[opt] table msg a message, or a partition list
+ * @treturn[1] boolean `true` once the commit is sent
+ * @treturn[2] nil
+ * @treturn[2] rdkafka.Error err `_NO_OFFSET` when there is nothing to commit
+ */
 static int consumer_commit_async(lua_State *L) {
     rdk_client *c = check(L);
     rd_kafka_topic_partition_list_t *list;
@@ -165,8 +185,15 @@ static int consumer_commit_async(lua_State *L) {
     return 1;
 }
 
-/* c:committed(list [, timeout=10]): the group's committed offsets for the
- * partitions in list (offset nil where the group has none). */
+/***
+ * The group's committed offsets of the partitions in `list`.
+ * @function committed
+ * @tparam table list a partition list
+ * @tparam[opt=10] number timeout seconds
+ * @treturn[1] table the list, `offset` nil where the group has none
+ * @treturn[2] nil
+ * @treturn[2] rdkafka.Error err (also when every partition failed)
+ */
 static int consumer_committed(lua_State *L) {
     rdk_client *c = check(L);
     void **guard;
@@ -178,8 +205,13 @@ static int consumer_committed(lua_State *L) {
     return return_partitions(L, list, guard);
 }
 
-/* c:position(list): the offset after the last message poll returned, per
- * partition (nil where poll has returned none). */
+/***
+ * The offset after the last message `poll` or `consume` returned, per
+ * partition, without a request.
+ * @function position
+ * @tparam table list a partition list
+ * @treturn table the list, `offset` nil where none was returned
+ */
 static int consumer_position(lua_State *L) {
     rdk_client *c = check(L);
     void **guard;
@@ -191,9 +223,18 @@ static int consumer_position(lua_State *L) {
     return 1;
 }
 
-/* c:seek({topic=, partition=, offset=} or a list of them [, timeout=10]):
- * the next poll of each partition starts at offset (an integer, or
- * "beginning" / "end"). The partitions must be assigned. */
+/***
+ * Makes the next `poll` of each partition start at its `offset`. The
+ * partitions must be assigned.
+ * @function seek
+ * @tparam table target `{topic=, partition=, offset=}` or a list of them;
+ *   `offset` an integer, `"beginning"` or `"end"`
+ * @tparam[opt=10] number timeout seconds; with 0 the seek is started and not
+ *   waited for
+ * @treturn[1] boolean `true`
+ * @treturn[2] nil
+ * @treturn[2] rdkafka.Error err
+ */
 static int consumer_seek(lua_State *L) {
     rdk_client *c = check(L);
     void **guard;
@@ -223,9 +264,25 @@ static int pause_or_resume(lua_State *L, int pause) {
     return return_done(L, list, guard, err);
 }
 
-/* c:pause(list) / c:resume(list): stop / restart fetching these partitions
- * (poll then returns none of their messages; the group keeps them). */
+/***
+ * Stops fetching these partitions: `poll` returns none of their messages
+ * until `resume`; the member keeps them.
+ * @function pause
+ * @tparam table list a partition list
+ * @treturn[1] boolean `true`
+ * @treturn[2] nil
+ * @treturn[2] rdkafka.Error err (else the first partition's error)
+ */
 static int consumer_pause(lua_State *L) { return pause_or_resume(L, 1); }
+
+/***
+ * Restarts fetching partitions that `pause` stopped.
+ * @function resume
+ * @tparam table list a partition list
+ * @treturn[1] boolean `true`
+ * @treturn[2] nil
+ * @treturn[2] rdkafka.Error err (else the first partition's error)
+ */
 static int consumer_resume(lua_State *L) { return pause_or_resume(L, 0); }
 
 /* Arguments 2 and 3 of watermarks and cached_watermarks: topic, partition. */
@@ -240,8 +297,17 @@ static const char *check_topic_partition(lua_State *L, int32_t *partition) {
     return topic;
 }
 
-/* c:watermarks(topic, partition [, timeout=10]): low, high from the broker
- * (high is the offset the next produced message will get). */
+/***
+ * Asks the partition's leader for its watermarks.
+ * @function watermarks
+ * @tparam string topic the topic
+ * @tparam integer partition the partition
+ * @tparam[opt=10] number timeout seconds
+ * @treturn[1] integer low: the first offset still in the log
+ * @treturn[1] integer high: the offset the next message will get
+ * @treturn[2] nil
+ * @treturn[2] rdkafka.Error err
+ */
 static int consumer_watermarks(lua_State *L) {
     rdk_client *c = check(L);
     int32_t partition;
@@ -257,9 +323,15 @@ static int consumer_watermarks(lua_State *L) {
     return 2;
 }
 
-/* c:cached_watermarks(topic, partition): low, high as this consumer last saw
- * them (fetches and statistics bring them), without asking the broker: nil
- * for either that is not known yet. */
+/***
+ * The watermarks as this consumer last saw them (fetches and statistics
+ * bring them), without a request.
+ * @function cached_watermarks
+ * @tparam string topic the topic
+ * @tparam integer partition the partition
+ * @treturn ?integer low, nil when not known yet
+ * @treturn ?integer high, nil when not known yet
+ */
 static int consumer_cached_watermarks(lua_State *L) {
     rdk_client *c = check(L);
     int32_t partition;
@@ -278,9 +350,31 @@ static int consumer_cached_watermarks(lua_State *L) {
     return 2;
 }
 
-/* c:offsets_for_times({{topic=, partition=, timestamp=}, ...} [, timeout=10]):
- * per partition, the offset of the first message whose timestamp is at least
- * timestamp (ms since the epoch); offset nil when there is none. */
+/***
+ * How far this member is behind, per assigned partition (written in Lua, in
+ * lua/rdkafka/init.lua): `lag` counts the messages from the position (else
+ * the committed offset, else the start of the log) up to `high`. With
+ * timeout 0 it asks no broker and never waits: `high` is what the last fetch
+ * brought, `committed` is nil, and `lag` is nil until the position and
+ * `high` are known.
+ * @function lag
+ * @tparam[opt=10] number timeout seconds, for all its queries together
+ * @treturn[1] table a list of `{topic=, partition=, position=, committed=, high=, lag=}`
+ * @treturn[2] nil
+ * @treturn[2] rdkafka.Error err
+ */
+
+/***
+ * Per partition, the offset of the first message whose timestamp (ms since
+ * the epoch) is at least the entry's `timestamp`. Ask for one timestamp per
+ * partition in a call.
+ * @function offsets_for_times
+ * @tparam table list `{{topic=, partition=, timestamp=}, ...}`
+ * @tparam[opt=10] number timeout seconds
+ * @treturn[1] table a partition list, `offset` nil past the end of the log
+ * @treturn[2] nil
+ * @treturn[2] rdkafka.Error err (also when every partition failed)
+ */
 static int consumer_offsets_for_times(lua_State *L) {
     rdk_client *c = check(L);
     void **guard;
@@ -292,9 +386,16 @@ static int consumer_offsets_for_times(lua_State *L) {
     return return_partitions(L, list, guard);
 }
 
-/* c:store_offsets(msg | list): marks msg (or each {topic=, partition=,
- * offset=} as the next offset to read) as processed, for auto-commit with
- * enable.auto.offset.store=false. */
+/***
+ * Marks a message, or the offsets of a list, as processed, for the
+ * auto-commit of a consumer with `enable.auto.offset.store = false`.
+ * @function store_offsets
+ * @tparam table msg a message (stores the offset after it), or a partition
+ *   list (each `offset` the next to read)
+ * @treturn[1] boolean `true`
+ * @treturn[2] nil
+ * @treturn[2] rdkafka.Error err
+ */
 static int consumer_store_offsets(lua_State *L) {
     rdk_client *c = check(L);
     void **guard;
@@ -308,7 +409,13 @@ static int consumer_store_offsets(lua_State *L) {
     return return_done(L, list, guard, err);
 }
 
-/* c:subscription(): the topic names (and patterns) subscribed to. */
+/***
+ * The subscribed topic names and patterns.
+ * @function subscription
+ * @treturn[1] {string,...} the names, empty without a subscription
+ * @treturn[2] nil
+ * @treturn[2] rdkafka.Error err
+ */
 static int consumer_subscription(lua_State *L) {
     rdk_client *c = check(L);
     rd_kafka_topic_partition_list_t *list = NULL;
@@ -328,8 +435,11 @@ static int consumer_subscription(lua_State *L) {
     return 1;
 }
 
-/* c:member_id(): the id the group coordinator gave this member, or nil
- * before it joined. */
+/***
+ * The id the group coordinator gave this member.
+ * @function member_id
+ * @treturn ?string the id, nil before the member joined
+ */
 static int consumer_member_id(lua_State *L) {
     rdk_client *c = check(L);
     void **guard = rdk_guard(L, free); /* librdkafka's rd_kafka_mem_free is free() */

@@ -11,12 +11,13 @@
 #define RDK_CONSUMER_MT "rdkafka.Consumer"
 #define RDK_MOCK_MT     "rdkafka.MockCluster"
 #define RDK_ERROR_MT    "rdkafka.Error"
+#define RDK_ADMIN_MT    "rdkafka.Admin"
 
 /* Lua callbacks a client may hold, by the config key that sets them. They
  * live in the handle's user value (a table indexed by callback + 1), where
  * the collector sees a cycle through a callback that refers to its handle. */
 enum { RDK_ON_DELIVERY, RDK_ON_ERROR, RDK_ON_LOG, RDK_ON_STATS, RDK_ON_ASSIGN, RDK_ON_REVOKE,
-       RDK_ON_LOST, RDK_ON_COMMIT, RDK_CB_COUNT };
+       RDK_ON_LOST, RDK_ON_COMMIT, RDK_ON_THROTTLE, RDK_CB_COUNT };
 #define RDK_REBALANCE_CALLBACKS (1 << RDK_ON_ASSIGN | 1 << RDK_ON_REVOKE | 1 << RDK_ON_LOST)
 extern const char *const rdk_callback_names[RDK_CB_COUNT];
 #define RDK_HAS(c, cb) (((c)->callbacks >> (cb)) & 1)
@@ -28,6 +29,12 @@ enum { RDK_UP_TRACEBACK = 1, RDK_UP_SERVE_EVENT, RDK_UP_PUSH_MESSAGE, RDK_UP_PUS
 /* The callback table's slot for an error consume held back (after the
  * callbacks, inside its array part: storing there allocates nothing). */
 #define RDK_PENDING_ERROR (RDK_CB_COUNT + 1)
+/* The callback table's slot for the producer's per-message opaque values
+ * (a table made at the first produce that gives one; integer refs into it
+ * travel as librdkafka's msg_opaque). */
+#define RDK_OPAQUES (RDK_CB_COUNT + 2)
+/* Throttle notices a client keeps until on_throttle is served (client.c). */
+#define RDK_THROTTLE_NOTES 4
 #define rdk_upvalue(i) lua_upvalueindex(i)
 
 typedef struct rdk_shutdown rdk_shutdown;
@@ -55,6 +62,15 @@ typedef struct rdk_client {
     rd_kafka_event_t *held;        /* a rebalance consume met after taking messages (consumer) */
     rd_kafka_queue_t *commit_queue; /* where commit_async's results arrive (consumer) */
     int wake_r, wake_w;             /* pollfd()'s pipe, -1 until asked for (wake.c) */
+    struct rdk_client *outer;       /* the client whose call this one's call runs inside */
+    int aborting;                   /* an abort_transaction gave up before its end (txn.c) */
+    int throttles;                  /* notices in throttle[], oldest first (client.c) */
+    struct {
+        int32_t broker_id;
+        int ms;
+        char broker[256]; /* librdkafka's node name: host:port */
+    } throttle[RDK_THROTTLE_NOTES];
+    struct rdk_admin_req *requests; /* admin requests not yet collected (admin.c) */
 } rdk_client;
 
 /* error.c */
@@ -83,6 +99,7 @@ void rdk_signals_restore(const sigset_t *saved);
 /* client.c */
 rdk_client *rdk_new_client(lua_State *L, const char *mt);
 rdk_client *rdk_check_client(lua_State *L, int idx, const char *mt);
+rdk_client *rdk_check_any_client(lua_State *L, int idx); /* producer, consumer or admin */
 rdk_client *rdk_check_closable(lua_State *L, int idx, const char *mt, const char *what);
 int rdk_check_timeout_ms(lua_State *L, int idx, int default_ms);
 int rdk_enter(lua_State *L, rdk_client *c, int nargs, const char *what);
@@ -100,6 +117,8 @@ void rdk_keep_error(lua_State *L, int base);
 void rdk_error_of_event(rd_kafka_t *rk, rd_kafka_event_t *ev, rd_kafka_resp_err_t *code,
                         const char **message, char *buf, size_t size);
 void rdk_leave(lua_State *L, rdk_client *c, int base);
+/* rd_kafka_conf_set_throttle_cb's callback (conf.c sets it for on_throttle). */
+void rdk_note_throttle(rd_kafka_t *rk, const char *broker, int32_t broker_id, int ms, void *opaque);
 int rdk_client_tostring(lua_State *L);
 void rdk_open_client(lua_State *L);
 void rdk_new_class(lua_State *L, const char *mt, const luaL_Reg *methods, const luaL_Reg *metamethods);
@@ -123,6 +142,8 @@ int rdk_push_error_protected(lua_State *L);   /* (handle) -> nil, err, of c->eve
 int rdk_consume_fill_protected(lua_State *L); /* consumer.c: a batch of ready messages */
 void rdk_set_position(lua_State *L, const char *topic, int32_t partition, int64_t offset);
 rd_kafka_headers_t *rdk_headers_from_table(lua_State *L, int idx, int argn);
+int rdk_ref_opaque(lua_State *L, int env); /* the value on top, popped: its ref (>= 2) */
+void rdk_take_opaque(lua_State *L, int env, void *msg_opaque); /* pushes it, frees the ref */
 
 /* partitions.c */
 enum { RDK_OFFSET_NONE, RDK_OFFSET_OPTIONAL, RDK_OFFSET_REQUIRED, RDK_OFFSET_NAMED, RDK_OFFSET_TIMESTAMP };
@@ -148,6 +169,45 @@ void rdk_open_wake(lua_State *L);
 
 /* runtime.c: signals, wall clock and topic patterns for the service runtime */
 void rdk_open_runtime(lua_State *L);
+
+/* admin.c: rdkafka.Admin and the request machinery admin_configs.c and
+ * admin_groups.c share. A request and every C object it holds are owned by
+ * a guard on the Lua stack. */
+enum { RDK_ADMIN_VALIDATE_ONLY = 1, RDK_ADMIN_REQUIRE_STABLE = 2 };
+typedef struct rdk_admin_req {
+    rdk_client *client;         /* NULL once the handle closed */
+    struct rdk_admin_req *next; /* in client->requests */
+    void **items; /* the request's objects, count of them, each freed by destroy_item */
+    size_t count;
+    void (*destroy_item)(void *);
+    rd_kafka_AdminOptions_t *options;
+    rd_kafka_queue_t *queue;  /* where the result arrives */
+    rd_kafka_event_t *result;
+    int timeout_ms;
+} rdk_admin_req;
+rdk_admin_req *rdk_admin_request(lua_State *L, int opts_idx, rd_kafka_admin_op_t op, int allowed);
+void rdk_admin_items(lua_State *L, rdk_admin_req *r, size_t count, void (*destroy)(void *));
+rd_kafka_event_t *rdk_admin_run(lua_State *L, rdk_admin_req *r, void (*send)(rdk_admin_req *),
+                                const char *what);
+size_t rdk_admin_list(lua_State *L, int idx, const char *what);
+void rdk_admin_entry(lua_State *L, int idx, size_t i, int strings);
+const char *rdk_admin_string_field(lua_State *L, int idx, size_t i, const char *name, int optional);
+lua_Integer rdk_admin_int_field(lua_State *L, int idx, size_t i, const char *name, lua_Integer min,
+                                lua_Integer max, lua_Integer dflt);
+const char *rdk_admin_config_value(lua_State *L, int idx, size_t i, char *buf, size_t size);
+void rdk_admin_push_error(lua_State *L, rd_kafka_resp_err_t code, const char *message);
+void rdk_admin_push_in_order(lua_State *L, const rd_kafka_topic_partition_list_t *asked,
+                             const rd_kafka_topic_partition_list_t *got);
+extern const luaL_Reg rdk_admin_config_methods[]; /* admin_configs.c */
+extern const luaL_Reg rdk_admin_group_methods[];  /* admin_groups.c */
+void rdk_open_admin(lua_State *L);
+void rdk_open_metadata(lua_State *L); /* metadata.c: after the three classes */
+
+/* producer.c: flush_for, for txn.c */
+long long rdk_flush_for(lua_State *L, rdk_client *c, int base, int timeout_ms);
+
+/* txn.c: the producer's transaction methods */
+extern const luaL_Reg rdk_producer_txn_methods[];
 
 /* producer.c, consumer.c, mock.c */
 void rdk_open_producer(lua_State *L);

@@ -1,5 +1,6 @@
 /* rdkafka.Producer: produce, poll, flush, close. */
 #include <pthread.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include "private.h"
@@ -9,6 +10,22 @@
 /* How long a flush helper may run past the moment it is told to stop. */
 #define FLUSH_SLICE_MS 10
 #define SERVE_BATCH 100000
+
+/***
+ * A producer, made by `rdkafka.producer(conf)`.
+ *
+ * Misuse (a wrong argument, a closed handle, a handle used in another
+ * process than the one that made it) raises an error; a Kafka failure
+ * returns `nil, err`, `err` an @{rdkafka.Error}. The callbacks of `conf`
+ * (`on_delivery(err, msg)`, `on_error`, `on_log`, `on_stats`,
+ * `on_throttle(broker, seconds, broker_id)`) run only inside `poll`, `flush`,
+ * `close`, `commit_transaction` and `abort_transaction`, on the caller's
+ * thread, and the first error one raises is raised once the call is done.
+ * A delivery report's message is a table with `topic`, `partition`,
+ * `offset`, `key`, `value`, `headers`, `timestamp` and the `opaque` given to
+ * `produce`.
+ * @classmod rdkafka.Producer
+ */
 
 static int producer_new(lua_State *L) {
     char errstr[512];
@@ -20,7 +37,8 @@ static int producer_new(lua_State *L) {
     c = rdk_new_client(L, RDK_PRODUCER_MT);
     rdk_getuservalue(L, 2);
     conf = rdk_conf_from_table(L, 1, c, 3,
-                               1 << RDK_ON_DELIVERY | 1 << RDK_ON_ERROR | 1 << RDK_ON_LOG | 1 << RDK_ON_STATS);
+                               1 << RDK_ON_DELIVERY | 1 << RDK_ON_ERROR | 1 << RDK_ON_LOG | 1 << RDK_ON_STATS |
+                                   1 << RDK_ON_THROTTLE);
     lua_settop(L, 2);
     if (RDK_HAS(c, RDK_ON_LOG)) {
         rd_kafka_conf_set(conf, "log.queue", "true", errstr, sizeof errstr);
@@ -60,6 +78,9 @@ typedef struct produce_args {
     lua_Integer timestamp;
     int has_timestamp;
     rd_kafka_headers_t *headers;
+    int opaque; /* stack index of the opaque value, 0 for none */
+    int env;    /* stack index of the callback table, once there is an opaque */
+    int ref;    /* the opaque's ref (message.c), 0 until taken */
 } produce_args;
 
 static const char *opt_bytes(lua_State *L, int idx, const char *what, int argn, size_t *len) {
@@ -86,6 +107,21 @@ static lua_Integer check_int_field(lua_State *L, int idx, const char *what, int 
     return v;
 }
 
+static void check_topic(lua_State *L, const produce_args *a) {
+    if (a->topic_len == 0 || strlen(a->topic) != a->topic_len)
+        luaL_argerror(L, 2, "topic name must be a non-empty string without NUL bytes");
+}
+
+/* Stores the opaque value in the handle's table (message.c): may raise. */
+static void take_ref(lua_State *L, produce_args *a) {
+    if (a->env == 0) {
+        rdk_getuservalue(L, 1);
+        a->env = lua_gettop(L);
+    }
+    lua_pushvalue(L, a->opaque);
+    a->ref = rdk_ref_opaque(L, a->env);
+}
+
 /* Table form: one pass over the fields, so a misspelt field is an error
  * rather than a silently dropped part of the message. */
 static void read_table_args(lua_State *L, produce_args *a) {
@@ -108,24 +144,43 @@ static void read_table_args(lua_State *L, produce_args *a) {
         } else if (strcmp(field, "timestamp") == 0) {
             a->timestamp = check_int_field(L, -1, "field 'timestamp'", 2, 0, (lua_Integer)1 << 52);
             a->has_timestamp = 1;
-        } else if (strcmp(field, "headers") != 0) {
+        } else if (strcmp(field, "headers") != 0 && strcmp(field, "opaque") != 0) {
             luaL_argerror(L, 2, lua_pushfstring(L, "unknown field '%s' (expected topic, value, "
-                                                   "key, partition, headers, timestamp)", field));
+                                                   "key, partition, headers, timestamp, opaque)", field));
         }
         lua_pop(L, 1);
     }
     if (a->topic == NULL)
         luaL_argerror(L, 2, "field 'topic' must be a string, got nil");
+    check_topic(L, a);
+    lua_pushliteral(L, "opaque");
+    lua_rawget(L, 2);
+    if (!lua_isnil(L, -1))
+        a->opaque = lua_gettop(L); /* stays on the stack */
+    else
+        lua_pop(L, 1);
     /* Headers last: once built they must be freed on any error. */
     lua_pushliteral(L, "headers");
     lua_rawget(L, 2); /* raw: no __index may run while we hold field strings */
-    if (!lua_isnil(L, -1))
-        a->headers = rdk_headers_from_table(L, -1, 2);
-    lua_pop(L, 1);
+    if (!lua_isnil(L, -1)) {
+        if (a->opaque) {
+            /* Owned by a guard until the opaque has its ref (taking one may
+             * raise): only when both are given. */
+            void **guard = rdk_guard(L, rdk_destroy_headers);
+            *guard = rdk_headers_from_table(L, -2, 2);
+            take_ref(L, a);
+            a->headers = (rd_kafka_headers_t *)*guard;
+            *guard = NULL;
+        } else {
+            a->headers = rdk_headers_from_table(L, -1, 2);
+        }
+    } /* what this left on the stack goes when produce returns */
 }
 
-/* p:produce{topic=, value=, key=, partition=, headers=, timestamp=}
- * p:produce(topic, value [, key [, partition]])  -- allocates nothing
+/* p:produce{topic=, value=, key=, partition=, headers=, timestamp=, opaque=}
+ * p:produce(topic, value [, key [, partition [, opaque]]])  -- allocates
+ * nothing without an opaque. The opaque (any value but nil) comes back as
+ * msg.opaque in the delivery report.
  * Returns true, or nil and an error (queue full, message too large, ...). */
 static int producer_produce(lua_State *L) {
     rdk_client *c = rdk_check_client(L, 1, RDK_PRODUCER_MT);
@@ -133,7 +188,7 @@ static int producer_produce(lua_State *L) {
     if (c->closing) /* from a callback during close: it could never be delivered */
         return rdk_return_error(L, RD_KAFKA_RESP_ERR__STATE,
                                 "the producer is closing: no new messages");
-    rd_kafka_vu_t vu[7];
+    rd_kafka_vu_t vu[8];
     rd_kafka_error_t *error;
     int n = 0;
     memset(&a, 0, sizeof a);
@@ -151,12 +206,12 @@ static int producer_produce(lua_State *L) {
         a.key = opt_bytes(L, 4, "key", 4, &a.key_len);
         if (!lua_isnoneornil(L, 5))
             a.partition = check_int_field(L, 5, "partition", 5, -1, INT32_MAX);
+        check_topic(L, &a);
+        if (!lua_isnoneornil(L, 6))
+            a.opaque = 6;
     }
-    if (a.topic_len == 0 || strlen(a.topic) != a.topic_len) {
-        if (a.headers)
-            rd_kafka_headers_destroy(a.headers);
-        luaL_argerror(L, 2, "topic name must be a non-empty string without NUL bytes");
-    }
+    if (a.opaque && a.ref == 0) /* no headers to lose if this raises */
+        take_ref(L, &a);
     vu[n].vtype = RD_KAFKA_VTYPE_TOPIC;
     vu[n++].u.cstr = a.topic;
     vu[n].vtype = RD_KAFKA_VTYPE_PARTITION;
@@ -177,6 +232,10 @@ static int producer_produce(lua_State *L) {
         vu[n].vtype = RD_KAFKA_VTYPE_HEADERS;
         vu[n++].u.headers = a.headers;
     }
+    if (a.ref != 0) {
+        vu[n].vtype = RD_KAFKA_VTYPE_OPAQUE;
+        vu[n++].u.ptr = (void *)(intptr_t)a.ref;
+    }
     error = rd_kafka_produceva(c->rk, vu, (size_t)n);
     if (error == NULL) {
         c->in_flight++;
@@ -185,6 +244,10 @@ static int producer_produce(lua_State *L) {
     }
     if (a.headers != NULL) /* not taken over by a message that was refused */
         rd_kafka_headers_destroy(a.headers);
+    if (a.ref != 0) {
+        rdk_take_opaque(L, a.env, (void *)(intptr_t)a.ref);
+        lua_pop(L, 1);
+    }
     lua_pushnil(L);
     rdk_push_error_object(L, error);
     return 2;
@@ -233,7 +296,7 @@ static void *flusher_run(void *arg) {
 /* Sends what is queued and serves its delivery reports until none is left
  * or timeout_ms has passed; returns how many messages are still undelivered
  * (produced, but their delivery report not yet served). */
-static long long flush_for(lua_State *L, rdk_client *c, int base, int timeout_ms) {
+long long rdk_flush_for(lua_State *L, rdk_client *c, int base, int timeout_ms) {
     long long deadline = rdk_now_ms() + timeout_ms;
     flusher f;
     int helper = 0;
@@ -271,10 +334,52 @@ static int producer_flush(lua_State *L) {
     rdk_client *c = rdk_check_client(L, 1, RDK_PRODUCER_MT);
     int timeout_ms = rdk_check_timeout_ms(L, 2, CLOSE_TIMEOUT_MS);
     int base = rdk_enter(L, c, 2, "flush");
-    long long left = flush_for(L, c, base, timeout_ms);
+    long long left = rdk_flush_for(L, c, base, timeout_ms);
     rdk_leave(L, c, base);
     lua_pushinteger(L, (lua_Integer)left);
     return 1;
+}
+
+/***
+ * Purges messages not delivered yet: their delivery reports, with
+ * `_PURGE_QUEUE` or `_PURGE_INFLIGHT`, come with the next `poll` or `flush`.
+ * @function purge
+ * @tparam[opt=true] boolean in_queue the messages still queued
+ * @tparam[opt=true] boolean in_flight the messages sent and not acknowledged yet
+ * @treturn[1] boolean `true`
+ * @treturn[2] nil
+ * @treturn[2] rdkafka.Error err `_STATE` from a callback while the producer closes
+ */
+static int producer_purge(lua_State *L) {
+    rdk_client *c = rdk_check_client(L, 1, RDK_PRODUCER_MT);
+    static const char *const names[] = {"in_queue", "in_flight"};
+    static const int bits[] = {RD_KAFKA_PURGE_F_QUEUE, RD_KAFKA_PURGE_F_INFLIGHT};
+    rd_kafka_resp_err_t err;
+    int i, flags = 0;
+    for (i = 0; i < 2; i++) {
+        int t = lua_type(L, i + 2);
+        if (t != LUA_TNONE && t != LUA_TNIL && t != LUA_TBOOLEAN)
+            luaL_argerror(L, i + 2, lua_pushfstring(L, "%s must be a boolean or nil, got %s", names[i],
+                                                    luaL_typename(L, i + 2)));
+        if (t != LUA_TBOOLEAN || lua_toboolean(L, i + 2))
+            flags |= bits[i];
+    }
+    if (c->closing) /* from a callback during close, which purges by itself */
+        return rdk_return_error(L, RD_KAFKA_RESP_ERR__STATE, "the producer is closing");
+    /* Blocking: the reports of purged messages are queued when it returns. */
+    if ((err = rd_kafka_purge(c->rk, flags)) != RD_KAFKA_RESP_ERR_NO_ERROR)
+        return rdk_return_error(L, err, NULL);
+    lua_pushboolean(L, 1);
+    return 1;
+}
+
+/* The opaque values of messages never reported go with the handle's end,
+ * not only with its collection. */
+static void drop_opaques(lua_State *L) {
+    rdk_getuservalue(L, 1);
+    lua_pushnil(L);
+    lua_rawseti(L, -2, RDK_OPAQUES);
+    lua_pop(L, 1);
 }
 
 /* Destroys the handle on the thread rdk_shutdown_prepare started, waiting
@@ -324,10 +429,10 @@ static int producer_close(lua_State *L) {
     }
     c->closing = 1;
     c->close_failed = 0;
-    if (flush_for(L, c, base, timeout_ms) > 0) {
+    if (rdk_flush_for(L, c, base, timeout_ms) > 0) {
         /* Blocking purge: the reports of purged messages are queued when it returns. */
         rd_kafka_purge(c->rk, RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
-        flush_for(L, c, base, PURGE_REPORT_MS);
+        rdk_flush_for(L, c, base, PURGE_REPORT_MS);
         if (c->in_flight > 0)
             fprintf(stderr, "rdkafka: closing a producer with %lld messages neither delivered "
                             "nor reported\n", c->in_flight);
@@ -335,6 +440,7 @@ static int producer_close(lua_State *L) {
     /* Not delivered: the failed reports served while closing, and the unreported. */
     left = c->close_failed + c->in_flight;
     destroy(c, deadline);
+    drop_opaques(L);
     rdk_leave(L, c, base);
     lua_pushinteger(L, (lua_Integer)left);
     return 1;
@@ -357,6 +463,7 @@ static int producer_gc(lua_State *L) {
             fprintf(stderr, "rdkafka: no thread for a collected producer: destroying it here\n");
         destroy(c, 0);
     }
+    drop_opaques(L);
     rdk_shutdown_free(c->shutdown); /* a handle whose creation failed */
     c->shutdown = NULL;
     return 0;
@@ -386,11 +493,12 @@ void rdk_open_producer(lua_State *L) {
         {"produce", producer_produce}, {"poll", producer_poll},
         {"flush", producer_flush},     {"close", producer_close},
         {"pending", producer_pending}, {"name", producer_name},
-        {NULL, NULL}};
+        {"purge", producer_purge},     {NULL, NULL}};
     static const luaL_Reg metamethods[] = {
         {"__gc", producer_gc}, {"__close", producer_close_scope},
         {"__tostring", rdk_client_tostring}, {NULL, NULL}};
     rdk_new_class(L, RDK_PRODUCER_MT, methods, metamethods);
+    rdk_add_methods(L, RDK_PRODUCER_MT, rdk_producer_txn_methods);
     lua_pushcfunction(L, producer_new);
     lua_setfield(L, -2, "producer");
 }

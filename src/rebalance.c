@@ -12,6 +12,10 @@
 #include <string.h>
 #include "private.h"
 
+/***
+ * @submodule rdkafka.Consumer
+ */
+
 static rdk_client *check(lua_State *L) { return rdk_check_client(L, 1, RDK_CONSUMER_MT); }
 
 static int is_cooperative(rd_kafka_t *rk) {
@@ -157,9 +161,18 @@ static int return_result(lua_State *L, rdk_client *c, rd_kafka_resp_err_t err, r
     return 1;
 }
 
-/* c:assign(list): consume exactly these partitions, each from its offset
- * (an integer, "beginning", "end", "stored"; without one, the committed
- * offset). Replaces the assignment (eager rebalances, or no group at all). */
+/***
+ * Consumes exactly these partitions, replacing the assignment (eager
+ * rebalances, or no group at all). Made from a rebalance callback, it is the
+ * assignment change the group waits for, and the module makes none.
+ * @function assign
+ * @tparam table list a partition list, `{}` for none; each `offset` an
+ *   integer, `"beginning"`, `"end"` or `"stored"`; without one, the
+ *   committed offset, else `auto.offset.reset`
+ * @treturn[1] boolean `true`
+ * @treturn[2] nil
+ * @treturn[2] rdkafka.Error err (`_STATE` under cooperative-sticky)
+ */
 static int consumer_assign(lua_State *L) {
     rdk_client *c = check(L);
     void **guard;
@@ -170,7 +183,14 @@ static int consumer_assign(lua_State *L) {
     return return_result(L, c, err, NULL);
 }
 
-/* c:unassign(): stop consuming every assigned partition. */
+/***
+ * Stops consuming every assigned partition (an incremental unassign of them
+ * all under cooperative-sticky).
+ * @function unassign
+ * @treturn[1] boolean `true`
+ * @treturn[2] nil
+ * @treturn[2] rdkafka.Error err
+ */
 static int consumer_unassign(lua_State *L) {
     rdk_client *c = check(L);
     rd_kafka_resp_err_t err;
@@ -202,10 +222,33 @@ static int incremental(lua_State *L, int assign) {
     return return_result(L, c, RD_KAFKA_RESP_ERR_NO_ERROR, error);
 }
 
+/***
+ * Adds partitions to the assignment (cooperative-sticky members).
+ * @function incremental_assign
+ * @tparam table list a partition list, `offset` as for `assign`
+ * @treturn[1] boolean `true`
+ * @treturn[2] nil
+ * @treturn[2] rdkafka.Error err (`_STATE` for an eager member)
+ */
 static int consumer_incremental_assign(lua_State *L) { return incremental(L, 1); }
+
+/***
+ * Takes partitions from the assignment (cooperative-sticky members).
+ * @function incremental_unassign
+ * @tparam table list a partition list
+ * @treturn[1] boolean `true`
+ * @treturn[2] nil
+ * @treturn[2] rdkafka.Error err (`_STATE` for an eager member)
+ */
 static int consumer_incremental_unassign(lua_State *L) { return incremental(L, 0); }
 
-/* c:assignment(): the partitions this member owns now, {{topic=, partition=}, ...} */
+/***
+ * The partitions this member owns now.
+ * @function assignment
+ * @treturn[1] table `{{topic=, partition=}, ...}`
+ * @treturn[2] nil
+ * @treturn[2] rdkafka.Error err
+ */
 static int consumer_assignment(lua_State *L) {
     rdk_client *c = check(L);
     rd_kafka_topic_partition_list_t *list = NULL;
@@ -220,15 +263,22 @@ static int consumer_assignment(lua_State *L) {
     return 1;
 }
 
-/* c:assignment_lost(): whether the group took the assignment away (the
- * member missed max.poll.interval.ms or its session timed out). */
+/***
+ * Whether the group took the assignment away (the member missed
+ * `max.poll.interval.ms`, or its session timed out).
+ * @function assignment_lost
+ * @treturn boolean
+ */
 static int consumer_assignment_lost(lua_State *L) {
     lua_pushboolean(L, rd_kafka_assignment_lost(check(L)->rk));
     return 1;
 }
 
-/* c:rebalance_protocol(): "EAGER" or "COOPERATIVE" once the member joined,
- * else nil. */
+/***
+ * The group's rebalance protocol.
+ * @function rebalance_protocol
+ * @treturn ?string `"EAGER"` or `"COOPERATIVE"` once the member joined, else nil
+ */
 static int consumer_rebalance_protocol(lua_State *L) {
     const char *protocol = rd_kafka_rebalance_protocol(check(L)->rk);
     if (protocol != NULL && strcmp(protocol, "NONE") != 0)

@@ -20,6 +20,10 @@
 #include <unistd.h>
 #include "private.h"
 
+/***
+ * @submodule rdkafka.Consumer
+ */
+
 static void drain(int fd) {
     char buf[64];
     while (read(fd, buf, sizeof buf) > 0)
@@ -80,9 +84,17 @@ static int pending_error(lua_State *L) {
     return pending;
 }
 
-/* h:pollfd(): the descriptor (an integer), made on the first call. Readable
- * means: call poll or consume (with timeout 0) until they return nothing.
- * Stop watching it before close(), which closes it. */
+/***
+ * A descriptor that is readable whenever the handle has something to serve:
+ * wait on it, then call `poll` or `consume` with timeout 0 until they return
+ * nothing. Made on the first call; stop watching it before `close`, which
+ * closes it. Also a method of `rdkafka.Producer`. Raises while the handle
+ * closes.
+ * @function pollfd
+ * @treturn[1] integer the descriptor
+ * @treturn[2] nil
+ * @treturn[2] rdkafka.Error err `_FAIL` when no pipe could be made
+ */
 static int handle_pollfd(lua_State *L) {
     rdk_client *c = check_handle(L);
     if (c->closing) /* close is under way: the pipe would outlive it */
@@ -102,15 +114,24 @@ static int handle_pollfd(lua_State *L) {
     return 1;
 }
 
-/* h:events(): "r", for cqueues. */
+/***
+ * For cqueues' pollable protocol (`cqueues.poll(handle)`): what to wait for
+ * on `pollfd`. Also a method of `rdkafka.Producer`.
+ * @function events
+ * @treturn string `"r"`
+ */
 static int handle_events(lua_State *L) {
     check_handle(L);
     lua_pushliteral(L, "r");
     return 1;
 }
 
-/* h:timeout(): 0 when something is ready to serve, else nil (wait for the
- * descriptor only), for cqueues. */
+/***
+ * For cqueues' pollable protocol: 0 when something is ready to serve, else
+ * nil (wait for the descriptor only). Also a method of `rdkafka.Producer`.
+ * @function timeout
+ * @treturn ?number
+ */
 static int handle_timeout(lua_State *L) {
     rdk_client *c = check_handle(L);
     if (has_work(c, pending_error(L)))

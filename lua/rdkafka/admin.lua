@@ -1,8 +1,8 @@
 --- rdkafka.admin: the admin handle's Lua half. `rdkafka.admin(conf)` makes
 -- the handle; its C methods (topics, partitions, records, configs, groups,
--- metadata) are in src/admin*.c. This file adds `alter_configs`, the safe
--- form of Kafka's AlterConfigs, and clear errors for the admin calls that
--- librdkafka 2.0.2 does not have.
+-- metadata) are in src/admin*.c. This file adds
+-- @{rdkafka.Admin:alter_configs}, the safe form of Kafka's AlterConfigs,
+-- and clear errors for the admin calls that librdkafka 2.0.2 does not have.
 -- @module rdkafka.admin
 local core = require("rdkafka.core")
 
@@ -10,57 +10,120 @@ local methods = core.admin_methods
 local monotonic = core.monotonic
 local INVALID_CONFIG = core.error_codes().INVALID_CONFIG
 
-local function argerror(n, fname, msg)
-  error(("bad argument #%d to '%s' (%s)"):format(n, fname, msg), 3)
-end
+local DEFAULT_TIMEOUT = 30
 
 -- The source of a config set on this very resource, which AlterConfigs replaces.
 local function own_source(entry)
-  if entry.type == "topic" then return "DYNAMIC_TOPIC_CONFIG" end
-  if entry.name == "" then return "DYNAMIC_DEFAULT_BROKER_CONFIG" end
-  return "DYNAMIC_BROKER_CONFIG"
+  return entry.type == "topic" and "DYNAMIC_TOPIC_CONFIG" or "DYNAMIC_BROKER_CONFIG"
 end
 
--- The timeout in seconds and the other options of a trailing argument.
-local function split_options(opts, fname)
-  if opts == nil or type(opts) == "number" then return opts, nil end
-  if type(opts) ~= "table" then
-    argerror(2, fname, "timeout (seconds) or options table expected, got " .. type(opts))
+-- Each check_ function returns what is wrong with its argument, or nil.
+
+-- The timeout in seconds and the other options of the trailing argument
+-- (as a third and fourth result, after nil).
+local function check_options(opts)
+  local timeout, rest = opts, nil
+  if type(opts) == "table" then
+    timeout = nil
+    rest = {}
+    for k, v in pairs(opts) do
+      if k == "timeout" then
+        timeout = v
+      elseif k == "validate_only" then
+        if type(v) ~= "boolean" then return "option 'validate_only' must be a boolean, got " .. type(v) end
+        rest[k] = v
+      else
+        return ("unknown option '%s' (expected timeout, validate_only)"):format(tostring(k))
+      end
+    end
+    if timeout ~= nil and (type(timeout) ~= "number" or timeout ~= timeout or timeout < 0) then
+      return "option 'timeout' must be a non-negative number of seconds"
+    end
+  elseif opts ~= nil and type(opts) ~= "number" then
+    return "timeout (seconds) or options table expected, got " .. type(opts)
+  elseif opts ~= nil and (opts ~= opts or opts < 0) then
+    return "timeout must be a non-negative number of seconds"
   end
-  local rest = {}
-  for k, v in pairs(opts) do
-    if k ~= "timeout" then rest[k] = v end
+  return nil, timeout or DEFAULT_TIMEOUT, rest
+end
+
+local function check_name(i, r)
+  if r.type == "topic" then
+    if type(r.name) ~= "string" or r.name == "" or r.name:find("\0", 1, true) then
+      return ("entry #%d: field 'name' must be a non-empty topic name"):format(i)
+    end
+  elseif r.type == "broker" then
+    local id = tonumber(r.name)
+    if not ((type(r.name) == "number" or (type(r.name) == "string" and r.name:match("^%d+$")))
+        and id and id % 1 == 0 and id >= 0 and id <= 2147483647) then
+      return ("entry #%d: field 'name' must be a broker id (an integer from 0 to 2147483647)"):format(i)
+    end
+  else
+    return ("entry #%d: field 'type' must be \"topic\" or \"broker\""):format(i)
   end
-  return opts.timeout, rest
 end
 
 local function check_entries(resources)
   if type(resources) ~= "table" or #resources == 0 then
-    argerror(1, "alter_configs", "non-empty list of {type=, name=, configs=} tables expected")
+    return "non-empty list of {type=, name=, configs=} tables expected"
   end
   for i, r in ipairs(resources) do
-    if type(r) ~= "table" then argerror(1, "alter_configs", ("entry #%d must be a table"):format(i)) end
+    if type(r) ~= "table" then return ("entry #%d must be a table, got %s"):format(i, type(r)) end
+    for k in pairs(r) do
+      if k ~= "type" and k ~= "name" and k ~= "configs" and k ~= "reset" then
+        return ("entry #%d: unknown field '%s' (expected type, name, configs, reset)"):format(i, tostring(k))
+      end
+    end
+    local wrong = check_name(i, r)
+    if wrong then return wrong end
     if r.configs ~= nil and type(r.configs) ~= "table" then
-      argerror(1, "alter_configs", ("entry #%d: field 'configs' must be a table"):format(i))
+      return ("entry #%d: field 'configs' must be a table, got %s"):format(i, type(r.configs))
+    end
+    for key, value in pairs(r.configs or {}) do
+      if type(key) ~= "string" or key == "" then
+        return ("entry #%d: config keys must be non-empty strings"):format(i)
+      end
+      local t = type(value)
+      if t ~= "string" and t ~= "number" and t ~= "boolean" then
+        return ("entry #%d: config '%s' must be a string, number or boolean, got %s"):format(i, key, t)
+      end
     end
     if r.reset ~= nil and type(r.reset) ~= "table" then
-      argerror(1, "alter_configs", ("entry #%d: field 'reset' must be a list of config names"):format(i))
+      return ("entry #%d: field 'reset' must be a list of config names"):format(i)
     end
     for _, key in ipairs(r.reset or {}) do
       if type(key) ~= "string" or key == "" then
-        argerror(1, "alter_configs", ("entry #%d: field 'reset' must hold config names"):format(i))
-      end
-    end
-    for k in pairs(r) do
-      if k ~= "type" and k ~= "name" and k ~= "configs" and k ~= "reset" then
-        argerror(1, "alter_configs", ("entry #%d: unknown field '%s' (expected type, name, configs, reset)")
-          :format(i, tostring(k)))
+        return ("entry #%d: field 'reset' must hold config names"):format(i)
       end
     end
   end
 end
 
---- Changes some configs of topics or brokers and keeps the others.
+-- The merged set of dynamic configs for resource r described as d, or nil
+-- and the reason it cannot be made.
+local function merge(r, d)
+  local merged, reset, source = {}, {}, own_source(d)
+  for _, key in ipairs(r.reset or {}) do reset[key] = true end
+  for key, e in pairs(d.configs) do
+    if e.source == "UNKNOWN_CONFIG" then -- a broker too old to say where a value comes from
+      return nil, ("%s '%s': the broker does not say which configs are set on it, so they cannot be kept")
+        :format(d.type, d.name)
+    end
+    if e.source == source and not reset[key] and (r.configs == nil or r.configs[key] == nil) then
+      if e.value == nil then
+        return nil, ("config '%s' is sensitive and set on %s '%s': its value cannot be read back, "
+          .. "so give it in configs or name it in reset"):format(key, d.type, d.name)
+      end
+      merged[key] = e.value
+    end
+  end
+  for key, value in pairs(r.configs or {}) do merged[key] = value end
+  return merged
+end
+
+-- a:alter_configs(resources [, opts]), a method of rdkafka.Admin (its LDoc
+-- block is with the other methods, in src/admin_configs.c): changes some
+-- configs of topics or brokers and keeps the others.
 -- Kafka's AlterConfigs (the only form in librdkafka 2.0.2: incremental
 -- alter came in 2.2) replaces a resource's whole set of dynamic configs.
 -- This reads the set first, merges `configs` into it, drops the names in
@@ -68,14 +131,15 @@ end
 -- a change another client makes between the read and the write is lost.
 -- A sensitive config set on the resource cannot be read back, so unless
 -- `configs` or `reset` names it, that resource is not written and gets an
--- INVALID_CONFIG error saying so.
--- @tparam table resources `{{type="topic"|"broker", name=, configs={[key]=value}, reset={key, ...}}, ...}`
--- @param[opt] opts timeout in seconds (30 for each of the two requests), or `{timeout=, validate_only=}`
--- @return `{{type=, name=, error=}, ...}`, or nil and an error when a request failed as a whole
+-- INVALID_CONFIG error saying so. The timeout (30 s by default) bounds both
+-- requests together.
 function methods.alter_configs(a, resources, opts)
-  check_entries(resources)
-  local timeout, rest = split_options(opts, "alter_configs")
-  local started = monotonic()
+  local wrong = check_entries(resources)
+  if wrong then error(("bad argument #1 to 'alter_configs' (%s)"):format(wrong), 2) end
+  local timeout, rest
+  wrong, timeout, rest = check_options(opts)
+  if wrong then error(("bad argument #2 to 'alter_configs' (%s)"):format(wrong), 2) end
+  local deadline = monotonic() + timeout
   local wanted = {}
   for i, r in ipairs(resources) do wanted[i] = { type = r.type, name = r.name } end
   local described, err = a:describe_configs(wanted, timeout)
@@ -85,29 +149,17 @@ function methods.alter_configs(a, resources, opts)
     local r = resources[i]
     results[i] = { type = d.type, name = d.name, error = d.error }
     if not d.error then
-      local merged, reset, source = {}, {}, own_source(d)
-      for _, key in ipairs(r.reset or {}) do reset[key] = true end
-      for key, e in pairs(d.configs) do
-        if e.source == source and not reset[key] and (r.configs == nil or r.configs[key] == nil) then
-          if e.value == nil then
-            local why = ("config '%s' is sensitive and set on %s '%s': its value cannot be read back, "
-              .. "so give it in configs or name it in reset"):format(key, d.type, d.name)
-            results[i].error = core.error(INVALID_CONFIG, why)
-            break
-          end
-          merged[key] = e.value
-        end
-      end
-      for key, value in pairs(r.configs or {}) do merged[key] = value end
-      if not results[i].error then
+      local merged, why = merge(r, d)
+      if merged then
         writes[#writes + 1] = { type = r.type, name = r.name, configs = merged }
         at[#writes] = i
+      else
+        results[i].error = core.error(INVALID_CONFIG, why)
       end
     end
   end
   if #writes == 0 then return results end
-  local left = timeout
-  if left then left = math.max(0, left - (monotonic() - started)) end
+  local left = math.max(0, deadline - monotonic())
   if rest then rest.timeout = left end
   local written
   written, err = a:replace_configs(writes, rest or left)
@@ -143,7 +195,7 @@ local DEFAULTS = {
 --- Creates an admin handle.
 -- @tparam table conf librdkafka properties (`bootstrap.servers`, security
 --   settings) plus `on_error(err)`, `on_log(level, facility, text)`, `on_stats(json)`
--- @return rdkafka.Admin
+-- @treturn rdkafka.Admin
 function M.new(conf)
   if type(conf) ~= "table" then
     error(("bad argument #1 to 'admin' (config table expected, got %s)"):format(type(conf)), 2)

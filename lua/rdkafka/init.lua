@@ -3,7 +3,7 @@
 --
 -- Misuse (a wrong argument type, an unknown config key, a closed handle)
 -- raises an error that names the argument or key. Failures of Kafka itself
--- return `nil, err`, where `err` is an rdkafka error object (see README).
+-- return `nil, err`, where `err` is an @{Error} object (see README).
 -- @module rdkafka
 local core = require("rdkafka.core")
 
@@ -12,9 +12,27 @@ local M = {
   librdkafka_version = core.librdkafka_version,
   --- Every error code librdkafka knows, by name: `rdkafka.errors._TIMED_OUT`.
   errors = core.error_codes(),
-  --- Builds an error object, e.g. for an application's own failure paths.
+  --- Builds an error object, for an application's own failure paths:
+  -- `rdkafka.error(rdkafka.errors._TIMED_OUT, "no answer")`.
+  -- @function error
+  -- @tparam integer code a librdkafka error code (`rdkafka.errors.NAME`)
+  -- @tparam[opt] string message default: librdkafka's text for `code`
+  -- @treturn Error
   error = core.error,
 }
+
+--- The error object of a Kafka failure: the `err` of `nil, err`, of
+-- `on_error(err)` and of an entry's `error` field in results.
+-- `tostring(err)` gives `NAME: message`. An error about a partition, from a
+-- consumer's `poll` or `consume`, also has `topic`, `partition` and, when
+-- known, `offset`.
+-- @table Error
+-- @tfield integer code librdkafka's error code (`rdkafka.errors` lists them)
+-- @tfield string name e.g. `_QUEUE_FULL`, `_TIMED_OUT`, `UNKNOWN_TOPIC_OR_PART`
+-- @tfield string message human-readable text
+-- @tfield boolean retriable trying again may succeed
+-- @tfield boolean fatal the client is unusable: close it and create a new one
+-- @tfield boolean txn_requires_abort the current transaction must be aborted
 
 -- Safe defaults a user would want; anything given in conf wins.
 local PRODUCER_DEFAULTS = {
@@ -48,7 +66,7 @@ end
 --- Creates a producer.
 -- @tparam table conf librdkafka properties plus `on_delivery(err, msg)`,
 --   `on_error(err)`, `on_log(level, facility, text)`, `on_stats(json)`.
--- @return rdkafka.Producer
+-- @treturn rdkafka.Producer
 function M.producer(conf)
   return core.producer(with_defaults("producer", conf, PRODUCER_DEFAULTS))
 end
@@ -57,7 +75,7 @@ end
 -- @tparam table conf librdkafka properties plus `on_error`, `on_log`, `on_stats`,
 --   `on_assign(c, partitions)`, `on_revoke(c, partitions)`, `on_lost(c, partitions)`,
 --   `on_commit(err, partitions)`.
--- @return rdkafka.Consumer
+-- @treturn rdkafka.Consumer
 function M.consumer(conf)
   local merged = with_defaults("consumer", conf, CONSUMER_DEFAULTS)
   local group = merged["group.id"]
@@ -69,22 +87,19 @@ end
 
 local monotonic = core.monotonic
 
---- How far this member is behind, per assigned partition: a list of
--- `{topic=, partition=, position=, committed=, high=, lag=}`, where `lag`
--- counts the messages from the position (else the committed offset, else the
--- start of the log) up to `high`. All the queries together wait at most
--- `timeout` seconds (default 10). With timeout 0 nothing is asked of the
--- brokers: `high` is the one the last fetch brought, `committed` is nil, and
--- `lag` is nil where the position or `high` is not known yet (for an event
--- loop, such as nginx's, that must not wait).
--- @return the list, or nil and an error
+-- c:lag([timeout]), a method of rdkafka.Consumer (its LDoc block is with
+-- the other methods, in src/offsets.c): per assigned partition, the position
+-- (else the committed offset, else the low watermark) against the high
+-- watermark. One deadline bounds all the queries; timeout 0 asks no broker
+-- and uses what the consumer already knows (cached_watermarks, position).
 function core.consumer_methods.lag(c, timeout)
   if timeout == nil then timeout = 10 end
   if type(timeout) ~= "number" or timeout ~= timeout or timeout < 0 then
     error("bad argument #1 to 'lag' (timeout must be a non-negative number of seconds)", 2)
   end
-  local assigned = c:assignment()
-  if type(assigned) ~= "table" or #assigned == 0 then return assigned end
+  local assigned, err = c:assignment()
+  if not assigned then return nil, err end
+  if #assigned == 0 then return assigned end
   if timeout == 0 then
     local positions, result = c:position(assigned), {}
     for i, entry in ipairs(assigned) do
@@ -98,7 +113,8 @@ function core.consumer_methods.lag(c, timeout)
   local deadline = monotonic() + timeout
   local function left() return math.max(0, deadline - monotonic()) end
   local positions = c:position(assigned)
-  local committed, err = c:committed(assigned, left())
+  local committed
+  committed, err = c:committed(assigned, left())
   if not committed then return nil, err end
   local result = {}
   for i, entry in ipairs(assigned) do
@@ -113,13 +129,14 @@ end
 
 --- Creates an admin handle: topics, partitions, records, configs, consumer
 -- groups and their offsets, metadata (see rdkafka.admin and the README).
+-- @function admin
 -- @tparam table conf librdkafka properties plus `on_error`, `on_log`, `on_stats`
--- @return rdkafka.Admin
+-- @treturn rdkafka.Admin
 M.admin = require("rdkafka.admin").new
 
 --- Starts librdkafka's in-process mock cluster on 127.0.0.1.
 -- @tparam[opt] table opts `{brokers = 1}`
--- @return rdkafka.MockCluster with `bootstrap_servers`, `create_topic(name, partitions, replication)`
+-- @treturn rdkafka.MockCluster with `bootstrap_servers`, `create_topic(name, partitions, replication)`
 function M.mock_cluster(opts)
   if opts == nil then opts = {} end
   if type(opts) ~= "table" then

@@ -117,33 +117,42 @@ describe("#kafka admin", function()
     end))
   end)
 
+  -- The configs of a resource once check(configs) holds: a broker applies
+  -- a change a moment after the controller took it.
+  local function settled(resource, check)
+    local cfg
+    assert.is_truthy(helpers.wait_until(10, function()
+      cfg = assert(admin:describe_configs({ resource }))[1].configs
+      return check(cfg)
+    end), "the configs did not settle")
+    return cfg
+  end
+
   it("alter_configs changes what it is given and keeps what was set before", function()
     local t = helpers.unique("adm-cfg")
+    local topic = { type = "topic", name = t }
     assert.is_nil(assert(admin:create_topics({ { name = t, partitions = 1,
       config = { ["retention.ms"] = 7200000, ["max.message.bytes"] = 500000 } } }))[1].error)
     local res = assert(admin:alter_configs({ { type = "topic", name = t, configs = { ["retention.ms"] = 1800000 } } }))
     assert.are.equal(t, res[1].name)
     assert.is_nil(res[1].error)
-    local cfg = assert(admin:describe_configs({ { type = "topic", name = t } }))[1].configs
-    assert.are.equal("1800000", cfg["retention.ms"].value)
+    local cfg = settled(topic, function(c) return c["retention.ms"].value == "1800000" end)
     assert.are.equal("500000", cfg["max.message.bytes"].value) -- kept
     -- reset puts a config back to its default.
     local reset = assert(admin:alter_configs({ { type = "topic", name = t, reset = { "max.message.bytes" } } }))
     assert.is_nil(reset[1].error)
-    cfg = assert(admin:describe_configs({ { type = "topic", name = t } }))[1].configs
+    cfg = settled(topic, function(c) return c["max.message.bytes"].source ~= "DYNAMIC_TOPIC_CONFIG" end)
     assert.are.equal("1800000", cfg["retention.ms"].value)
-    assert.is_true(cfg["max.message.bytes"].default)
     -- validate_only changes nothing.
     assert.is_nil(assert(admin:alter_configs({ { type = "topic", name = t, configs = { ["retention.ms"] = 60000 } } },
       { validate_only = true }))[1].error)
-    assert.are.equal("1800000", assert(admin:describe_configs({ { type = "topic", name = t } }))[1]
-      .configs["retention.ms"].value)
     -- replace_configs is Kafka's own AlterConfigs: what is not given goes back to default.
     local replaced = assert(admin:replace_configs({
       { type = "topic", name = t, configs = { ["cleanup.policy"] = "delete" } } }))
     assert.is_nil(replaced[1].error)
-    cfg = assert(admin:describe_configs({ { type = "topic", name = t } }))[1].configs
-    assert.is_true(cfg["retention.ms"].default)
+    cfg = settled(topic, function(c) return c["cleanup.policy"].source == "DYNAMIC_TOPIC_CONFIG" end)
+    assert.are_not.equal("DYNAMIC_TOPIC_CONFIG", cfg["retention.ms"].source) -- validate_only left 1800000, now gone
+    assert.are_not.equal("60000", cfg["retention.ms"].value)
     -- Per-resource errors: an unknown topic, an invalid value.
     local errs = assert(admin:alter_configs({
       { type = "topic", name = t .. "-none", configs = { ["retention.ms"] = 1 } },
@@ -174,17 +183,39 @@ describe("#kafka admin", function()
     assert.are.equal("_CONFLICT", err.name)
   end)
 
+  it("alter_configs on a broker id keeps that broker's other dynamic configs", function()
+    local id = assert(admin:metadata(10)).brokers[1].id
+    local broker = { type = "broker", name = id }
+    assert.is_nil(assert(admin:alter_configs({ { type = "broker", name = id,
+      configs = { ["message.max.bytes"] = 2000000 } } }))[1].error)
+    local cfg = settled(broker, function(c) return c["message.max.bytes"].value == "2000000" end)
+    assert.are.equal("DYNAMIC_BROKER_CONFIG", cfg["message.max.bytes"].source)
+    assert.is_nil(assert(admin:alter_configs({ { type = "broker", name = tostring(id),
+      configs = { ["log.cleaner.backoff.ms"] = 20000 } } }))[1].error)
+    cfg = settled(broker, function(c) return c["log.cleaner.backoff.ms"].value == "20000" end)
+    assert.are.equal("2000000", cfg["message.max.bytes"].value) -- kept
+    assert.is_nil(assert(admin:alter_configs({ { type = "broker", name = id,
+      reset = { "message.max.bytes", "log.cleaner.backoff.ms" } } }))[1].error)
+    settled(broker, function(c)
+      return c["message.max.bytes"].source ~= "DYNAMIC_BROKER_CONFIG"
+        and c["log.cleaner.backoff.ms"].source ~= "DYNAMIC_BROKER_CONFIG"
+    end)
+  end)
+
   it("delete_records moves the low watermark; a consumer starts after it", function()
     local t = helpers.unique("adm-records")
     assert.is_nil(assert(admin:create_topics({ { name = t, partitions = 2 } }))[1].error)
     produce(t, 10, 0)
     produce(t, 4, 1)
+    -- Results come in the order asked (librdkafka sorts its own copy).
     local res = assert(admin:delete_records({
-      { topic = t, partition = 0, offset = 6 }, { topic = t, partition = 1, offset = "end" } }))
+      { topic = t, partition = 1, offset = "end" }, { topic = t, partition = 0, offset = 6 } }))
     assert.are.equal(2, #res)
-    assert.are.equal(6, res[1].offset)
+    assert.are.equal(1, res[1].partition)
+    assert.are.equal(4, res[1].offset)
     assert.is_nil(res[1].error)
-    assert.are.equal(4, res[2].offset)
+    assert.are.equal(0, res[2].partition)
+    assert.are.equal(6, res[2].offset)
     local c = rdkafka.consumer(helpers.consumer_conf(bootstrap, helpers.unique("adm-records")))
     local low, high = c:watermarks(t, 0, 10)
     assert.are.equal(6, low)
@@ -196,6 +227,7 @@ describe("#kafka admin", function()
     c:close()
     local beyond = assert(admin:delete_records({ { topic = t, partition = 0, offset = 50 } }))
     assert.are.equal("OFFSET_OUT_OF_RANGE", beyond[1].error.name)
+    assert.is_nil(beyond[1].offset) -- no low watermark to report
   end)
 
   it("lists, describes and deletes consumer groups; rewinds a group's offsets", function()
@@ -226,10 +258,13 @@ describe("#kafka admin", function()
 
     local offsets = by(assert(admin:list_consumer_group_offsets(group)), "partition")
     assert.are.equal(6, offsets[0].offset)
-    local one = assert(admin:list_consumer_group_offsets(group, { { topic = t, partition = 1 } },
-      { require_stable = true }))
-    assert.are.equal(1, #one)
-    assert.is_nil(one[1].offset) -- nothing committed there
+    local two = assert(admin:list_consumer_group_offsets(group,
+      { { topic = t, partition = 1 }, { topic = t, partition = 0 } }, { require_stable = true }))
+    assert.are.equal(2, #two)
+    assert.are.equal(1, two[1].partition) -- in the order asked
+    assert.is_nil(two[1].offset) -- nothing committed there
+    assert.are.equal(0, two[2].partition)
+    assert.are.equal(6, two[2].offset)
 
     -- A group with a member cannot be rewound.
     local busy = admin:alter_consumer_group_offsets(group, { { topic = t, partition = 0, offset = 2 } })

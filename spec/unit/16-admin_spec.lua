@@ -23,6 +23,9 @@ describe("admin handle", function()
     assert.matches("no.such.key", helpers.errmsg(function() rdkafka.admin { ["no.such.key"] = 1 } end))
     assert.matches("on_delivery", helpers.errmsg(function() rdkafka.admin { on_delivery = print } end))
     assert.matches("on_assign", helpers.errmsg(function() rdkafka.admin { on_assign = print } end))
+    local b = offline { on_error = print, on_log = print, on_stats = print, on_throttle = print }
+    assert.matches("^rdkafka.Admin %(", tostring(b))
+    b:close()
   end)
 
   it("refuses bad topic lists, naming the argument and the entry", function()
@@ -31,9 +34,9 @@ describe("admin handle", function()
       { "t", "list of topic tables expected, got string" },
       { {}, "list of topic tables is empty" },
       { { "t" }, "entry #1 must be a table, got string" },
-      { { {} }, "entry #1: field 'name' must be a non%-empty string, got nil" },
+      { { {} }, "entry #1: field 'name' must be a non%-empty string without NUL bytes, got nil" },
       { { { name = "" } }, "entry #1: field 'name' must be a non%-empty string" },
-      { { { name = "a\0b" } }, "entry #1: field 'name' must be a non%-empty string" },
+      { { { name = "a\0b" } }, "entry #1: field 'name' must be a non%-empty string without NUL bytes, got NUL bytes" },
       { { { name = "t", partitions = 1.5 } }, "entry #1: field 'partitions' must be an integer" },
       { { { name = "t", partitions = "3" } }, "entry #1: field 'partitions' must be an integer" },
       { { { name = "t", partitions = 1e9 } }, "entry #1: field 'partitions' must be an integer" },
@@ -65,6 +68,26 @@ describe("admin handle", function()
       helpers.errmsg(function() a:delete_topics({ "t" }, { validate_only = true }) end))
     assert.matches("unknown option 'require_stable'",
       helpers.errmsg(function() a:list_consumer_groups({ require_stable = true }) end))
+    -- The argument named is the options table, wherever the timeout is wrong.
+    assert.matches("bad argument #2 to 'create_topics' %(option 'timeout' must be a non%-negative number",
+      helpers.errmsg(function() a:create_topics(list, { timeout = "1" }) end))
+    assert.matches("bad argument #1 to 'list_consumer_groups' %(option 'timeout' must be",
+      helpers.errmsg(function() a:list_consumer_groups({ timeout = -1 }) end))
+    assert.matches("bad argument #3 to 'list_consumer_group_offsets' %(option 'timeout'",
+      helpers.errmsg(function() a:list_consumer_group_offsets("g", nil, { timeout = 0 / 0 }) end))
+    assert.matches("bad argument #2 to 'alter_configs' %(option 'timeout'",
+      helpers.errmsg(function() a:alter_configs({ { type = "topic", name = "t" } }, { timeout = {} }) end))
+  end)
+
+  it("keeps the timeout given after nil partitions", function()
+    local started = helpers.now()
+    local res, err = a:list_consumer_group_offsets("g", nil, 0.3)
+    assert.is_nil(res)
+    assert.are.equal("_TIMED_OUT", err.name)
+    res, err = a:list_consumer_group_offsets("g", nil, { timeout = 0.3, require_stable = true })
+    assert.is_nil(res)
+    assert.are.equal("_TIMED_OUT", err.name)
+    assert.is_true(helpers.now() - started < 3) -- the default would be 30 s each
   end)
 
   it("refuses bad input to the other methods", function()
@@ -79,8 +102,19 @@ describe("admin handle", function()
       { "delete_records", { { { topic = "t", partition = 0, offset = "beginning" } } }, "\"end\"" },
       { "delete_records", { {} }, "list of partitions is empty" },
       { "describe_configs", { { { type = "group", name = "g" } } }, "field 'type' must be \"topic\" or \"broker\"" },
-      { "describe_configs", { { { type = "topic", name = "" } } }, "field 'name' must be a non%-empty topic name" },
+      { "describe_configs", { { { type = "topic", name = "" } } }, "field 'name' must be a non%-empty string" },
       { "describe_configs", { { { type = "broker", name = -1 } } }, "field 'name' must be a broker id" },
+      { "describe_configs", { { { type = "broker", name = "" } } }, "field 'name' must be a broker id" },
+      { "describe_configs", { { { type = "broker", name = 2 ^ 40 } } }, "field 'name' must be a broker id" },
+      { "describe_configs", { { { type = "broker", name = "1a" } } }, "field 'name' must be a broker id" },
+      { "alter_configs", { { { type = "broker", name = "" } } }, "field 'name' must be a broker id" },
+      { "alter_configs", { { { type = "topic" } } }, "field 'name' must be a non%-empty topic name" },
+      { "alter_configs", { { { type = "group", name = "g" } } }, "field 'type' must be \"topic\" or \"broker\"" },
+      { "alter_configs", { { { type = "topic", name = "t", configs = { [1] = "x" } } } }, "config keys must be" },
+      { "alter_configs", { { { type = "topic", name = "t", configs = { x = {} } } } }, "config 'x' must be a string" },
+      { "alter_configs", { { { type = "topic", name = "t" } }, { validate_only = "yes" } },
+        "option 'validate_only' must be a boolean" },
+      { "alter_configs", { { { type = "topic", name = "t" } }, { verify = true } }, "unknown option 'verify'" },
       { "replace_configs", { { { type = "topic", name = "t" } } }, "field 'configs' must be a table, got nil" },
       { "alter_configs", { {} }, "non%-empty list" },
       { "alter_configs", { { { type = "topic", name = "t", configs = 1 } } }, "field 'configs' must be a table" },
@@ -101,8 +135,12 @@ describe("admin handle", function()
     }
     for _, case in ipairs(cases) do
       local method, args, want = case[1], case[2], case[3]
-      local msg = helpers.errmsg(function() a[method](a, unpack(args, 1, 2)) end)
+      -- Called as a method from a chunk of its own, so that Lua names the
+      -- method and the place of the call.
+      local call = assert(load("local a, x, y = ...\nlocal r = a:" .. method .. "(x, y)\nreturn r", "=caller"))
+      local msg = helpers.errmsg(function() call(a, unpack(args, 1, 2)) end)
       assert.matches(want, msg)
+      assert.matches("^caller:2: bad argument #%d to '" .. method .. "'", msg)
     end
   end)
 
@@ -147,6 +185,14 @@ describe("admin handle", function()
       assert.matches("attempt to use a closed rdkafka.Admin",
         helpers.errmsg(function() a[method](a, { { name = "t" } }) end))
     end
+    if _VERSION == "Lua 5.4" then -- a to-be-closed variable closes it at the end of its scope
+      local scoped = assert(load([[
+        local offline = ...
+        local h <close> = offline()
+        return h
+      ]]))(offline)
+      assert.matches("%(closed%)", tostring(scoped))
+    end
     do local _ = offline() end
     collectgarbage()
     collectgarbage()
@@ -168,7 +214,109 @@ describe("admin handle", function()
     assert.is_truthy(err)
     p:close(0)
     assert.matches("closed", helpers.errmsg(function() p:metadata() end))
+    local c = helpers.offline_consumer()
+    res, err = c:metadata(0.2)
+    assert.is_nil(res)
+    assert.is_truthy(err)
+    assert.matches("without NUL bytes", helpers.errmsg(function() c:metadata("a\0b") end))
+    c:close(0)
+    assert.matches("closed", helpers.errmsg(function() c:metadata() end))
     assert.matches("producer, consumer or admin handle expected",
       helpers.errmsg(function() p.metadata(io.stdout) end))
+  end)
+end)
+
+-- alter_configs is Lua over describe_configs and replace_configs: its merge
+-- is checked here against a stand-in for the two requests.
+describe("admin alter_configs merge", function()
+  local alter = require("rdkafka.core").admin_methods.alter_configs
+  local function entry(value, source, sensitive)
+    return { value = value, source = source, sensitive = sensitive or false, default = source == "DEFAULT_CONFIG" }
+  end
+  local function fake(described)
+    local f = { written = nil }
+    function f.describe_configs(_, wanted)
+      local out = {}
+      for i, w in ipairs(wanted) do
+        out[i] = { type = w.type, name = tostring(w.name), configs = described[i] }
+      end
+      return out
+    end
+    function f.replace_configs(_, writes, opts)
+      f.written, f.opts = writes, opts
+      local out = {}
+      for i, w in ipairs(writes) do out[i] = { type = w.type, name = tostring(w.name) } end
+      return out
+    end
+    return f
+  end
+
+  it("keeps what is set on the resource, adds what is given, drops what is reset", function()
+    local f = fake({ {
+      ["retention.ms"] = entry("1000", "DYNAMIC_TOPIC_CONFIG"),
+      ["max.message.bytes"] = entry("5000", "DYNAMIC_TOPIC_CONFIG"),
+      ["segment.ms"] = entry("60000", "DYNAMIC_TOPIC_CONFIG"),
+      ["cleanup.policy"] = entry("delete", "DEFAULT_CONFIG"),
+      ["min.insync.replicas"] = entry("2", "STATIC_BROKER_CONFIG"),
+    } })
+    local res = assert(alter(f, { { type = "topic", name = "t",
+      configs = { ["retention.ms"] = 2000, ["flush.ms"] = true }, reset = { "segment.ms" } } },
+      { timeout = 5, validate_only = true }))
+    assert.are.same({ { type = "topic", name = "t" } }, res)
+    assert.are.same({ { type = "topic", name = "t", configs = {
+      ["retention.ms"] = 2000, ["flush.ms"] = true, ["max.message.bytes"] = "5000" } } }, f.written)
+    assert.is_true(f.opts.validate_only)
+    assert.is_true(f.opts.timeout <= 5)
+  end)
+
+  it("keeps a broker's own dynamic configs, not the cluster default's", function()
+    local f = fake({ {
+      ["log.cleaner.threads"] = entry("2", "DYNAMIC_BROKER_CONFIG"),
+      ["log.retention.bytes"] = entry("100", "DYNAMIC_DEFAULT_BROKER_CONFIG"),
+    } })
+    assert(alter(f, { { type = "broker", name = 1, configs = { ["message.max.bytes"] = "2000000" } } }))
+    assert.are.same({ ["log.cleaner.threads"] = "2", ["message.max.bytes"] = "2000000" }, f.written[1].configs)
+  end)
+
+  it("refuses to drop a sensitive config it cannot read back, and writes the other resources", function()
+    local f = fake({
+      { ["ssl.key.password"] = entry(nil, "DYNAMIC_BROKER_CONFIG", true) },
+      { ["retention.ms"] = entry("1", "DYNAMIC_TOPIC_CONFIG") },
+    })
+    local res = assert(alter(f, { { type = "broker", name = "1", configs = { ["log.cleaner.threads"] = 2 } },
+      { type = "topic", name = "t", configs = {} } }))
+    assert.are.equal("INVALID_CONFIG", res[1].error.name)
+    assert.matches("ssl.key.password", res[1].error.message)
+    assert.is_nil(res[2].error)
+    assert.are.equal(1, #f.written)
+    assert.are.equal("t", f.written[1].name)
+    -- Named in reset (or given), it goes through.
+    f = fake({ { ["ssl.key.password"] = entry(nil, "DYNAMIC_BROKER_CONFIG", true) } })
+    res = assert(alter(f, { { type = "broker", name = 1, reset = { "ssl.key.password" } } }))
+    assert.is_nil(res[1].error)
+    assert.are.same({}, f.written[1].configs)
+  end)
+
+  it("refuses a broker that does not say where its values come from", function()
+    local f = fake({ { ["retention.ms"] = entry("1", "UNKNOWN_CONFIG") } })
+    local res = assert(alter(f, { { type = "topic", name = "t", configs = { ["segment.ms"] = 1 } } }))
+    assert.are.equal("INVALID_CONFIG", res[1].error.name)
+    assert.is_nil(f.written)
+  end)
+
+  it("passes on a failed read or write and a resource's own error", function()
+    local f = fake({ {} })
+    f.describe_configs = function() return nil, rdkafka.error(rdkafka.errors._TIMED_OUT) end
+    local res, err = alter(f, { { type = "topic", name = "t" } })
+    assert.is_nil(res)
+    assert.are.equal("_TIMED_OUT", err.name)
+    f = fake({ {} })
+    f.describe_configs = function()
+      local unknown = rdkafka.error(rdkafka.errors.UNKNOWN_TOPIC_OR_PART)
+      return { { type = "topic", name = "t", error = unknown, configs = {} } }
+    end
+    res = assert(alter(f, { { type = "topic", name = "t", configs = { a = 1 } } }))
+    assert.are.equal("UNKNOWN_TOPIC_OR_PART", res[1].error.name)
+    assert.is_nil(f.written)
   end)
 end)

@@ -1,0 +1,52 @@
+-- on_throttle against the real Apache Kafka broker (tag: kafka): a client id
+-- with a small produce quota (set by `scripts/kafka quota`, librdkafka 2.0.2
+-- cannot) is throttled, and the broker says so in its responses.
+local rdkafka = require("rdkafka")
+local helpers = require("helpers")
+
+describe("#kafka on_throttle", function()
+  local bootstrap
+  lazy_setup(function()
+    bootstrap = helpers.kafka_bootstrap()
+    assert(bootstrap, "no Kafka broker: run `scripts/kafka up` or set KAFKA_BOOTSTRAP")
+  end)
+
+  local function quota(client_id, rate)
+    local ok = os.execute(("scripts/kafka quota '%s' %s"):format(client_id, rate))
+    assert(ok == true or ok == 0, "scripts/kafka quota failed")
+  end
+
+  it("tells a producer over its quota which broker throttles it, and for how long", function()
+    local client_id = helpers.unique("throttled")
+    local topic = helpers.unique("throttle")
+    helpers.create_topic(topic, 1)
+    quota(client_id, 10240) -- 10 KB/s
+    local notes = {}
+    local p = rdkafka.producer { ["bootstrap.servers"] = bootstrap, ["client.id"] = client_id,
+      on_delivery = function() end,
+      on_throttle = function(broker, seconds, broker_id)
+        notes[#notes + 1] = { broker = broker, seconds = seconds, broker_id = broker_id }
+      end }
+    local value = ("x"):rep(10000)
+    -- Quotas reach the broker through the metadata log: produce until a
+    -- throttled response comes (one over 100 KB is enough once it applies).
+    local throttled = helpers.wait_until(60, function()
+      for _ = 1, 20 do p:produce(topic, value) end
+      p:poll(0.5)
+      for _, note in ipairs(notes) do
+        if note.seconds > 0 then return note end
+      end
+      return false
+    end)
+    p:close(0)
+    quota(client_id, "none")
+    assert.is_truthy(throttled, "no throttled response within 60 s")
+    local brokers = {}
+    for address in bootstrap:gmatch("[^,]+") do brokers[address] = true end
+    assert.is_true(brokers[throttled.broker], throttled.broker .. " is not one of " .. bootstrap)
+    assert.are.equal("number", type(throttled.broker_id))
+    assert.is_true(throttled.broker_id >= 1)
+    assert.is_true(throttled.seconds > 0)
+    helpers.settle()
+  end)
+end)
