@@ -217,12 +217,16 @@ int rdk_ref_opaque(lua_State *L, int env) {
 }
 
 /* Pushes the opaque value a message carries as msg_opaque (nil when it has
- * none) and frees its slot: exactly once per message. Only stores into existing keys: it neither
- * allocates nor raises. */
+ * none) and frees its slot: exactly once per message. Only stores into
+ * existing keys: it neither allocates nor raises. */
 void rdk_take_opaque(lua_State *L, int env, void *msg_opaque) {
     int ref = (int)(intptr_t)msg_opaque;
+    if (ref < 2) { /* none */
+        lua_pushnil(L);
+        return;
+    }
     lua_rawgeti(L, env, RDK_OPAQUES);
-    if (ref < 2 || lua_type(L, -1) != LUA_TTABLE) { /* none, or dropped by close */
+    if (lua_type(L, -1) != LUA_TTABLE) { /* dropped by close */
         lua_pop(L, 1);
         lua_pushnil(L);
         return;

@@ -87,9 +87,12 @@ static int producer_init_transactions(lua_State *L) {
  */
 static int producer_begin_transaction(lua_State *L) {
     rdk_client *c = rdk_check_client(L, 1, RDK_PRODUCER_MT);
+    rd_kafka_error_t *error;
     if (c->closing)
         return closing(L);
-    return result(L, rd_kafka_begin_transaction(c->rk));
+    if ((error = rd_kafka_begin_transaction(c->rk)) == NULL)
+        c->aborting = 0; /* whatever an abort left, the new transaction is open */
+    return result(L, error);
 }
 
 /* The name of the value at idx for an error message: a handle's class. */
