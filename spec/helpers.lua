@@ -124,6 +124,33 @@ function helpers.create_topic(name, partitions, replication)
   assert(ok == true or ok == 0, "scripts/kafka create-topic " .. name .. " failed")
 end
 
+local transactions_ready = {}
+--- Waits (up to 3 minutes) until the broker at `bootstrap` runs transactions:
+-- a fresh broker creates its transaction log (50 partitions) on the first
+-- transactional producer, which takes long enough on a loaded machine to
+-- time out a spec's first commit. Once per broker and process.
+function helpers.transactions_ready(bootstrap)
+  if transactions_ready[bootstrap] then return end
+  local topic = "txn-warmup"
+  local deadline = now() + 180
+  local p = rdkafka.producer { ["bootstrap.servers"] = bootstrap, ["transactional.id"] = "txn-warmup",
+    ["log_level"] = 0 }
+  local ok, err = p:init_transactions(180)
+  assert(ok, "init_transactions: " .. tostring(err))
+  repeat
+    assert(p:begin_transaction())
+    assert(p:produce(topic, "warm-up"))
+    ok, err = p:commit_transaction(math.max(1, deadline - now()))
+    if not ok then
+      assert(err.retriable or err.txn_requires_abort, "commit_transaction: " .. tostring(err))
+      if err.txn_requires_abort then assert(p:abort_transaction(30)) end
+    end
+  until ok or now() > deadline
+  p:close()
+  assert(ok, "transactions never worked within 3 minutes: " .. tostring(err))
+  transactions_ready[bootstrap] = true
+end
+
 --- A mock cluster with the given topics ({name = partitions}); close it after.
 function helpers.mock_with_topics(topics, brokers)
   local mc = rdkafka.mock_cluster { brokers = brokers or 1 }

@@ -20,6 +20,24 @@ describe("#kafka admin", function()
     if admin then admin:close() end
   end)
 
+  -- Waits until the broker serves `topic` with `partitions` partitions: the
+  -- controller answers create_topics before every broker has the topic.
+  local function served(topic, partitions)
+    assert.is_truthy(helpers.wait_until(15, function()
+      local md = admin:metadata(topic, 10)
+      return md and not md.topics[1].error and #md.topics[1].partitions == partitions
+    end), "topic " .. topic .. " never served")
+  end
+
+  -- Creates topics that the spec then uses.
+  local function create(topics)
+    local res = assert(admin:create_topics(topics))
+    for i, t in ipairs(topics) do
+      assert.is_nil(res[i].error, t.name)
+      served(t.name, t.partitions)
+    end
+  end
+
   local function produce(topic, n, partition)
     local p = rdkafka.producer { ["bootstrap.servers"] = bootstrap }
     for i = 1, n do assert(p:produce(topic, "m" .. i, "k" .. i, partition)) end
@@ -38,8 +56,8 @@ describe("#kafka admin", function()
     assert.is_nil(res[1].error)
     assert.are.equal(b, res[2].name)
     assert.is_nil(res[2].error)
-    local md = assert(admin:metadata(a, 10))
-    assert.are.equal(3, #md.topics[1].partitions)
+    served(a, 3)
+    served(b, 1)
     local cfg = assert(admin:describe_configs({ { type = "topic", name = a } }))[1].configs["retention.ms"]
     assert.are.equal("3600000", cfg.value)
     assert.are.equal("DYNAMIC_TOPIC_CONFIG", cfg.source)
@@ -62,7 +80,7 @@ describe("#kafka admin", function()
 
   it("metadata lists brokers, the controller, partitions with leaders, replicas and ISR", function()
     local t = helpers.unique("adm-md")
-    assert.is_nil(assert(admin:create_topics({ { name = t, partitions = 2 } }))[1].error)
+    create({ { name = t, partitions = 2 } })
     local md = assert(admin:metadata(10))
     assert.is_true(#md.brokers >= 1)
     local broker = md.brokers[1]
@@ -93,7 +111,7 @@ describe("#kafka admin", function()
 
   it("adds partitions, refuses fewer per topic, and deletes topics", function()
     local t = helpers.unique("adm-parts")
-    assert.is_nil(assert(admin:create_topics({ { name = t, partitions = 2 } }))[1].error)
+    create({ { name = t, partitions = 2 } })
     local res = assert(admin:create_partitions({ { topic = t, count = 5 }, { topic = t .. "-none", count = 2 } }))
     assert.are.equal(t, res[1].topic)
     assert.is_nil(res[1].error)
@@ -131,8 +149,7 @@ describe("#kafka admin", function()
   it("alter_configs changes what it is given and keeps what was set before", function()
     local t = helpers.unique("adm-cfg")
     local topic = { type = "topic", name = t }
-    assert.is_nil(assert(admin:create_topics({ { name = t, partitions = 1,
-      config = { ["retention.ms"] = 7200000, ["max.message.bytes"] = 500000 } } }))[1].error)
+    create({ { name = t, partitions = 1, config = { ["retention.ms"] = 7200000, ["max.message.bytes"] = 500000 } } })
     local res = assert(admin:alter_configs({ { type = "topic", name = t, configs = { ["retention.ms"] = 1800000 } } }))
     assert.are.equal(t, res[1].name)
     assert.is_nil(res[1].error)
@@ -204,7 +221,7 @@ describe("#kafka admin", function()
 
   it("delete_records moves the low watermark; a consumer starts after it", function()
     local t = helpers.unique("adm-records")
-    assert.is_nil(assert(admin:create_topics({ { name = t, partitions = 2 } }))[1].error)
+    create({ { name = t, partitions = 2 } })
     produce(t, 10, 0)
     produce(t, 4, 1)
     -- Results come in the order asked (librdkafka sorts its own copy).
@@ -232,7 +249,7 @@ describe("#kafka admin", function()
 
   it("lists, describes and deletes consumer groups; rewinds a group's offsets", function()
     local t, group = helpers.unique("adm-groups"), helpers.unique("adm-group")
-    assert.is_nil(assert(admin:create_topics({ { name = t, partitions = 2 } }))[1].error)
+    create({ { name = t, partitions = 2 } })
     produce(t, 6, 0)
     local c = rdkafka.consumer(helpers.consumer_conf(bootstrap, group, { ["client.id"] = "adm-member" }))
     assert(c:subscribe(t))

@@ -9,6 +9,7 @@ describe("#kafka transactions on a real broker", function()
   lazy_setup(function()
     bootstrap = helpers.kafka_bootstrap()
     assert(bootstrap, "no Kafka broker: run `scripts/kafka up` or set KAFKA_BOOTSTRAP")
+    helpers.transactions_ready(bootstrap)
   end)
 
   local function transactional(id, extra)

@@ -26,6 +26,7 @@ describe("#kafka #eos exactly once", function()
   lazy_setup(function()
     bootstrap = helpers.kafka_bootstrap()
     assert(bootstrap, "no Kafka broker: run `scripts/kafka up` or set KAFKA_BOOTSTRAP")
+    helpers.transactions_ready(bootstrap)
   end)
 
   it("a transformer killed with -9 mid-transaction and restarted outputs each input exactly once", function()
