@@ -65,7 +65,8 @@ end
 
 --- Creates a producer.
 -- @tparam table conf librdkafka properties plus `on_delivery(err, msg)`,
---   `on_error(err)`, `on_log(level, facility, text)`, `on_stats(json)`.
+--   `on_error(err)`, `on_log(level, facility, text)`, `on_stats(json)`,
+--   `on_throttle(broker, seconds, broker_id)`.
 -- @treturn rdkafka.Producer
 function M.producer(conf)
   return core.producer(with_defaults("producer", conf, PRODUCER_DEFAULTS))
@@ -73,7 +74,7 @@ end
 
 --- Creates a group consumer. `group.id` is required.
 -- @tparam table conf librdkafka properties plus `on_error`, `on_log`, `on_stats`,
---   `on_assign(c, partitions)`, `on_revoke(c, partitions)`, `on_lost(c, partitions)`,
+--   `on_throttle`, `on_assign(c, partitions)`, `on_revoke(c, partitions)`, `on_lost(c, partitions)`,
 --   `on_commit(err, partitions)`.
 -- @treturn rdkafka.Consumer
 function M.consumer(conf)
@@ -130,7 +131,7 @@ end
 --- Creates an admin handle: topics, partitions, records, configs, consumer
 -- groups and their offsets, metadata (see rdkafka.admin and the README).
 -- @function admin
--- @tparam table conf librdkafka properties plus `on_error`, `on_log`, `on_stats`
+-- @tparam table conf librdkafka properties plus `on_error`, `on_log`, `on_stats`, `on_throttle`
 -- @treturn rdkafka.Admin
 M.admin = require("rdkafka.admin").new
 
