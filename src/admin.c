@@ -368,22 +368,11 @@ const char *rdk_admin_config_value(lua_State *L, int idx, size_t i, char *buf, s
     const char *key = lua_type(L, -2) == LUA_TSTRING ? lua_tostring(L, -2) : NULL;
     if (key == NULL || *key == '\0')
         luaL_argerror(L, idx, lua_pushfstring(L, "entry #%d: config keys must be non-empty strings", (int)i));
-    switch (lua_type(L, -1)) {
-    case LUA_TSTRING:
-        return lua_tostring(L, -1);
-    case LUA_TBOOLEAN:
-        return lua_toboolean(L, -1) ? "true" : "false";
-    case LUA_TNUMBER:
-        if (rdk_isinteger(L, -1))
-            snprintf(buf, size, "%lld", (long long)lua_tointeger(L, -1));
-        else
-            snprintf(buf, size, "%.14g", (double)lua_tonumber(L, -1)); /* as conf.c */
-        return buf;
-    default:
+    const char *value = rdk_config_string(L, -1, buf, size);
+    if (value == NULL)
         luaL_argerror(L, idx, lua_pushfstring(L, "entry #%d: config '%s' must be a string, number or boolean, got %s",
                                               (int)i, key, luaL_typename(L, -1)));
-        return NULL;
-    }
+    return value;
 }
 
 /***

@@ -21,24 +21,31 @@ static int callback_index(const char *key) {
     return -1;
 }
 
-/* The property value as librdkafka wants it: a string. */
-static const char *value_string(lua_State *L, const char *key, char *buf, size_t size) {
-    switch (lua_type(L, -1)) {
+/* The value at idx as librdkafka wants a property: a string (NULL for a
+ * value that is not a string, number or boolean). Also for admin configs. */
+const char *rdk_config_string(lua_State *L, int idx, char *buf, size_t size) {
+    switch (lua_type(L, idx)) {
     case LUA_TSTRING:
-        return lua_tostring(L, -1);
+        return lua_tostring(L, idx);
     case LUA_TBOOLEAN:
-        return lua_toboolean(L, -1) ? "true" : "false";
+        return lua_toboolean(L, idx) ? "true" : "false";
     case LUA_TNUMBER:
-        if (rdk_isinteger(L, -1))
-            snprintf(buf, size, "%lld", (long long)lua_tointeger(L, -1));
+        if (rdk_isinteger(L, idx))
+            snprintf(buf, size, "%lld", (long long)lua_tointeger(L, idx));
         else
-            snprintf(buf, size, "%.14g", (double)lua_tonumber(L, -1));
+            snprintf(buf, size, "%.14g", (double)lua_tonumber(L, idx));
         return buf;
     default:
-        luaL_error(L, "config key '%s': string, number or boolean expected, got %s", key,
-                   luaL_typename(L, -1));
         return NULL;
     }
+}
+
+static const char *value_string(lua_State *L, const char *key, char *buf, size_t size) {
+    const char *value = rdk_config_string(L, -1, buf, size);
+    if (value == NULL)
+        luaL_error(L, "config key '%s': string, number or boolean expected, got %s", key,
+                   luaL_typename(L, -1));
+    return value;
 }
 
 static void set_property(lua_State *L, rd_kafka_conf_t *conf, const char *key) {

@@ -80,6 +80,7 @@ int rdk_return_error(lua_State *L, rd_kafka_resp_err_t code, const char *message
 void rdk_open_error(lua_State *L);
 
 /* conf.c */
+const char *rdk_config_string(lua_State *L, int idx, char *buf, size_t size);
 rd_kafka_conf_t *rdk_conf_from_table(lua_State *L, int idx, rdk_client *c, int env,
                                      int allowed_callbacks);
 
