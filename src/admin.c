@@ -49,12 +49,7 @@ static int admin_new(lua_State *L) {
                                1 << RDK_ON_ERROR | 1 << RDK_ON_LOG | 1 << RDK_ON_STATS |
                                    1 << RDK_ON_THROTTLE);
     lua_settop(L, 2);
-    if (RDK_HAS(c, RDK_ON_LOG)) {
-        rd_kafka_conf_set(conf, "log.queue", "true", errstr, sizeof errstr);
-        events |= RD_KAFKA_EVENT_LOG;
-    }
-    if (RDK_HAS(c, RDK_ON_STATS))
-        events |= RD_KAFKA_EVENT_STATS;
+    events |= rdk_callback_events(c);
     rd_kafka_conf_set_events(conf, events);
     rdk_signals_block(&saved);
     c->rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, errstr, sizeof errstr);

@@ -98,7 +98,17 @@ rd_kafka_conf_t *rdk_conf_from_table(lua_State *L, int idx, rdk_client *c, int e
      * note, and on_throttle is served from that (client.c). */
     if (RDK_HAS(c, RDK_ON_THROTTLE))
         rd_kafka_conf_set_throttle_cb(conf, rdk_note_throttle);
+    if (RDK_HAS(c, RDK_ON_LOG)) { /* log lines as events, served by the caller */
+        char errstr[128];
+        rd_kafka_conf_set(conf, "log.queue", "true", errstr, sizeof errstr);
+    }
     *guard = NULL; /* the caller owns the conf now */
     lua_settop(L, top);
     return conf;
+}
+
+/* The events a client's callbacks need besides its own (log, stats). */
+int rdk_callback_events(const rdk_client *c) {
+    return (RDK_HAS(c, RDK_ON_LOG) ? RD_KAFKA_EVENT_LOG : 0) |
+           (RDK_HAS(c, RDK_ON_STATS) ? RD_KAFKA_EVENT_STATS : 0);
 }

@@ -45,12 +45,7 @@ static int consumer_new(lua_State *L) {
     /* Auto-commit outcomes too; commit_async's come in any case. */
     if (RDK_HAS(c, RDK_ON_COMMIT))
         events |= RD_KAFKA_EVENT_OFFSET_COMMIT;
-    if (RDK_HAS(c, RDK_ON_LOG)) {
-        rd_kafka_conf_set(conf, "log.queue", "true", errstr, sizeof errstr);
-        events |= RD_KAFKA_EVENT_LOG;
-    }
-    if (RDK_HAS(c, RDK_ON_STATS))
-        events |= RD_KAFKA_EVENT_STATS;
+    events |= rdk_callback_events(c);
     rd_kafka_conf_set_events(conf, events);
     rdk_signals_block(&saved);
     c->rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, errstr, sizeof errstr);

@@ -81,6 +81,7 @@ void rdk_open_error(lua_State *L);
 
 /* conf.c */
 const char *rdk_config_string(lua_State *L, int idx, char *buf, size_t size);
+int rdk_callback_events(const rdk_client *c); /* log and stats events, as the callbacks need */
 rd_kafka_conf_t *rdk_conf_from_table(lua_State *L, int idx, rdk_client *c, int env,
                                      int allowed_callbacks);
 

@@ -40,12 +40,7 @@ static int producer_new(lua_State *L) {
                                1 << RDK_ON_DELIVERY | 1 << RDK_ON_ERROR | 1 << RDK_ON_LOG | 1 << RDK_ON_STATS |
                                    1 << RDK_ON_THROTTLE);
     lua_settop(L, 2);
-    if (RDK_HAS(c, RDK_ON_LOG)) {
-        rd_kafka_conf_set(conf, "log.queue", "true", errstr, sizeof errstr);
-        events |= RD_KAFKA_EVENT_LOG;
-    }
-    if (RDK_HAS(c, RDK_ON_STATS))
-        events |= RD_KAFKA_EVENT_STATS;
+    events |= rdk_callback_events(c);
     {
         /* flush/close count one report per message: every one must come. */
         char value[8];
