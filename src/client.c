@@ -387,14 +387,16 @@ int rdk_enter(lua_State *L, rdk_client *c, int nargs, const char *what) {
     c->busy = 1;
     c->outer = serving;
     serving = c;
+    /* Notes the last call took after its last event: served first here, so
+     * that an on_throttle error stops this call before it takes anything
+     * (never after messages were taken or a result was decided). */
+    if (c->throttles > 0)
+        serve_throttle_notes(L, c, nargs + 1);
     return nargs + 1;
 }
 
-/* Ends serving (after on_throttle for notes still unserved); raises the
- * first error a callback raised. */
+/* Ends serving; raises the first error a callback raised. */
 void rdk_leave(lua_State *L, rdk_client *c, int base) {
-    if (c->throttles > 0 && lua_isnil(L, base + 1))
-        serve_throttle_notes(L, c, base);
     serving = c->outer;
     c->outer = NULL;
     c->busy = 0;

@@ -174,7 +174,8 @@ static int take(lua_State *L, rdk_client *c, int base, rd_kafka_event_t *ev, int
                 long long deadline, int rebalance) {
     for (;; ev = NULL) {
         rd_kafka_event_type_t type;
-        if (ev == NULL && (ev = rd_kafka_queue_poll(c->queue, wait_ms)) == NULL)
+        /* A callback failed (on_throttle served on entry): take nothing more. */
+        if (ev == NULL && (rdk_failed(L, c, base) || (ev = rd_kafka_queue_poll(c->queue, wait_ms)) == NULL))
             return 0;
         type = rd_kafka_event_type(ev);
         if (type == RD_KAFKA_EVENT_FETCH) {
