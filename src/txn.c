@@ -183,6 +183,9 @@ static int producer_commit_transaction(lua_State *L) {
                                 lua_pushfstring(L, "%d messages not reported within the timeout: "
                                                    "the transaction is still open",
                                                 (int)left));
+    if (ms_left(deadline) == 0) /* librdkafka would take 0 as "start it, do not wait" */
+        return rdk_return_error(L, RD_KAFKA_RESP_ERR__TIMED_OUT,
+                                "no time left to commit: the transaction is still open");
     /* No callback runs in here: the reports are served. */
     return result(L, rd_kafka_commit_transaction(c->rk, ms_left(deadline)));
 }
@@ -224,6 +227,9 @@ static int producer_abort_transaction(lua_State *L) {
      * longer sends what is queued then, so serving first would only wait. */
     if (!c->aborting)
         serve_reports(L, c, timeout_ms, "abort_transaction");
+    if (ms_left(deadline) == 0) /* as in commit: librdkafka would start it and not wait */
+        return rdk_return_error(L, RD_KAFKA_RESP_ERR__TIMED_OUT,
+                                "no time left to abort: the transaction is still open");
     lua_settop(L, 2);
     c->aborting = 1; /* until it ends: a callback may raise in between */
     for (;;) {
