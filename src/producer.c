@@ -120,6 +120,7 @@ static void take_ref(lua_State *L, produce_args *a) {
 /* Table form: one pass over the fields, so a misspelt field is an error
  * rather than a silently dropped part of the message. */
 static void read_table_args(lua_State *L, produce_args *a) {
+    int has_opaque = 0, has_headers = 0; /* looked up after the loop only when present */
     lua_pushnil(L);
     while (lua_next(L, 2) != 0) {
         const char *field = lua_type(L, -2) == LUA_TSTRING ? lua_tostring(L, -2) : NULL;
@@ -139,7 +140,11 @@ static void read_table_args(lua_State *L, produce_args *a) {
         } else if (strcmp(field, "timestamp") == 0) {
             a->timestamp = check_int_field(L, -1, "field 'timestamp'", 2, 0, (lua_Integer)1 << 52);
             a->has_timestamp = 1;
-        } else if (strcmp(field, "headers") != 0 && strcmp(field, "opaque") != 0) {
+        } else if (strcmp(field, "headers") == 0) {
+            has_headers = 1;
+        } else if (strcmp(field, "opaque") == 0) {
+            has_opaque = 1;
+        } else {
             luaL_argerror(L, 2, lua_pushfstring(L, "unknown field '%s' (expected topic, value, "
                                                    "key, partition, headers, timestamp, opaque)", field));
         }
@@ -148,16 +153,15 @@ static void read_table_args(lua_State *L, produce_args *a) {
     if (a->topic == NULL)
         luaL_argerror(L, 2, "field 'topic' must be a string, got nil");
     check_topic(L, a);
-    lua_pushliteral(L, "opaque");
-    lua_rawget(L, 2);
-    if (!lua_isnil(L, -1))
+    if (has_opaque) {
+        lua_pushliteral(L, "opaque");
+        lua_rawget(L, 2);
         a->opaque = lua_gettop(L); /* stays on the stack */
-    else
-        lua_pop(L, 1);
+    }
     /* Headers last: once built they must be freed on any error. */
-    lua_pushliteral(L, "headers");
-    lua_rawget(L, 2); /* raw: no __index may run while we hold field strings */
-    if (!lua_isnil(L, -1)) {
+    if (has_headers) {
+        lua_pushliteral(L, "headers");
+        lua_rawget(L, 2); /* raw: no __index may run while we hold field strings */
         if (a->opaque) {
             /* Owned by a guard until the opaque has its ref (taking one may
              * raise): only when both are given. */
