@@ -3,6 +3,7 @@
 local rdkafka = require("rdkafka")
 local helpers = require("helpers")
 local unpack = table.unpack or unpack -- luacheck: ignore
+local load_string = loadstring or load -- luacheck: ignore (Lua 5.1 load takes no string)
 
 local function offline(extra)
   local conf = { ["bootstrap.servers"] = "127.0.0.1:1", ["log_level"] = 0 }
@@ -137,7 +138,7 @@ describe("admin handle", function()
       local method, args, want = case[1], case[2], case[3]
       -- Called as a method from a chunk of its own, so that Lua names the
       -- method and the place of the call.
-      local call = assert(load("local a, x, y = ...\nlocal r = a:" .. method .. "(x, y)\nreturn r", "=caller"))
+      local call = assert(load_string("local a, x, y = ...\nlocal r = a:" .. method .. "(x, y)\nreturn r", "=caller"))
       local msg = helpers.errmsg(function() call(a, unpack(args, 1, 2)) end)
       assert.matches(want, msg)
       assert.matches("^caller:2: bad argument #%d to '" .. method .. "'", msg)
