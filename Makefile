@@ -5,6 +5,10 @@
 #                         on the embedded mock cluster (no Java);
 #                         installs missing Debian packages first (make deps)
 #   make test             everything CI runs (.ci/run)
+#   make bench            every benchmark against its peers on the real broker
+#                         (bench/all: C, kcat, confluent-kafka-python,
+#                         lua-resty-kafka), results into bench/results/
+#   make bench-smoke      the same, once, with small counts (CI runs it)
 LUA ?= 5.4
 CC ?= cc
 CFLAGS ?= -O2 -g
@@ -27,7 +31,7 @@ SPEC_FORK = build/$(LUA)/spec/fork.so
 SPEC_GETPID = build/$(LUA)/spec/getpid_count.so
 SPEC_NO_THREADS = build/$(LUA)/spec/no_threads.so
 
-.PHONY: all deps demo test unit clean
+.PHONY: all deps demo test unit bench bench-smoke clean
 all: $(OUT) $(SPEC_FORK) $(SPEC_GETPID) $(SPEC_NO_THREADS)
 
 $(OUT): $(SRC) $(HDR)
@@ -67,6 +71,12 @@ unit: all
 
 test:
 	bash .ci/run
+
+bench: deps
+	bench/all
+
+bench-smoke: deps
+	bench/all --smoke
 
 clean:
 	rm -rf build
