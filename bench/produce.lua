@@ -4,6 +4,8 @@
 -- usage: lua produce.lua BOOTSTRAP TOPIC COUNT SIZE FORM [keyed|unkeyed] [key=value ...]
 --   FORM positional: p:produce(topic, value [, key]) with on_delivery
 --        table:      p:produce{topic=, value= [, key=]} with on_delivery
+--        failures:   positional, on_delivery for failed messages only
+--                    (delivery.report.only.error: successes are counted in C)
 --        no-report:  positional without on_delivery (the produce path alone)
 local rdkafka = require("rdkafka")
 local now = require("rdkafka.core").monotonic
@@ -19,6 +21,7 @@ for i = 7, #arg do
   local k, v = arg[i]:match("^([^=]+)=(.*)$")
   conf[assert(k, "expected key=value")] = v
 end
+if form == "failures" then conf["delivery.report.only.error"] = true end
 if form ~= "no-report" then
   conf.on_delivery = function(err) if err then failed = failed + 1 else delivered = delivered + 1 end end
 end
@@ -45,7 +48,8 @@ end
 local left = p:flush(120)
 local elapsed = now() - start
 p:close()
-if form == "no-report" and left == 0 then delivered = count end -- flush returning 0: all delivered
+-- Without a report per success, flush returning 0 and no failure mean all delivered.
+if (form == "no-report" or form == "failures") and left == 0 then delivered = count - failed end
 assert(left == 0 and delivered == count and failed == 0,
   ("produce.lua %s: %d delivered, %d failed, %d left of %d"):format(form, delivered, failed, left, count))
 print(("%.0f"):format(count / elapsed))

@@ -121,6 +121,14 @@ static void serve_delivery(lua_State *L, rdk_client *c, rd_kafka_event_t *ev) {
         c->reports_seen++;
         if (rkm->err && c->closing)
             c->close_failed++;
+        if (!rkm->err && (c->only_errors || !RDK_HAS(c, RDK_ON_DELIVERY))) {
+            /* A success nobody is told of: only its opaque to release. */
+            if (rkm->_private != NULL) {
+                rdk_take_opaque(L, SE_ENV, rkm->_private);
+                lua_pop(L, 1);
+            }
+            continue;
+        }
         rdk_take_opaque(L, SE_ENV, rkm->_private); /* released even when nobody sees it */
         if (RDK_HAS(c, RDK_ON_DELIVERY)) {
             if (rkm->err)
@@ -141,8 +149,6 @@ static void serve_delivery(lua_State *L, rdk_client *c, rd_kafka_event_t *ev) {
             lua_pushfstring(L, "delivery to topic '%s' partition %d failed: %s", topic,
                             (int)rkm->partition, rd_kafka_err2str(rkm->err));
             rdk_report_error(L, c, rkm->err, "set on_delivery to handle this");
-        } else {
-            lua_pop(L, 1);
         }
     }
 }

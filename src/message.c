@@ -3,13 +3,15 @@
 #include <string.h>
 #include "private.h"
 
-static void push_headers(lua_State *L, const rd_kafka_message_t *rkm) {
+/* Pushes the message's headers as a list of {name, value} pairs and
+ * returns 1, or pushes nothing and returns 0 when it has none. */
+int rdk_push_header_list(lua_State *L, const rd_kafka_message_t *rkm) {
     rd_kafka_headers_t *hdrs;
     const char *name;
     const void *value;
     size_t size, i;
     if (rd_kafka_message_headers(rkm, &hdrs) != RD_KAFKA_RESP_ERR_NO_ERROR)
-        return;
+        return 0;
     lua_createtable(L, (int)rd_kafka_header_cnt(hdrs), 0);
     /* A list of {name, value} pairs: Kafka headers are ordered and may repeat. */
     for (i = 0; rd_kafka_header_get_all(hdrs, i, &name, &value, &size) == 0; i++) {
@@ -22,7 +24,12 @@ static void push_headers(lua_State *L, const rd_kafka_message_t *rkm) {
         }
         lua_rawseti(L, -2, (int)i + 1);
     }
-    lua_setfield(L, -2, "headers");
+    return 1;
+}
+
+static void push_headers(lua_State *L, const rd_kafka_message_t *rkm) {
+    if (rdk_push_header_list(L, rkm))
+        lua_setfield(L, -2, "headers");
 }
 
 /* {topic, partition, offset, key, value, timestamp, headers}; absent parts are nil. */

@@ -49,6 +49,7 @@ typedef struct rdk_client {
     int closing;             /* close() runs: serve every event, refuse new messages */
     int callbacks;           /* bit (1 << RDK_ON_x) set for each callback given */
     int event_done;          /* the event being served was served to its end */
+    int only_errors;         /* delivery.report.only.error: on_delivery for failures only (producer) */
     long long in_flight;     /* produced, delivery not yet reported (producer) */
     long long reports_seen;  /* delivery reports taken from events (producer) */
     long long close_failed;  /* reports with an error served while closing */
@@ -71,6 +72,7 @@ typedef struct rdk_client {
         char broker[256]; /* librdkafka's node name: host:port */
     } throttle[RDK_THROTTLE_NOTES];
     struct rdk_admin_req *requests; /* admin requests not yet collected (admin.c) */
+    int filled;                     /* messages a consume fill has stored so far (consume.c) */
 } rdk_client;
 
 /* error.c */
@@ -142,6 +144,16 @@ void rdk_push_message(lua_State *L, const rd_kafka_message_t *rkm);
 int rdk_push_message_protected(lua_State *L); /* (handle) -> msg | nil, err, of c->message */
 int rdk_push_error_protected(lua_State *L);   /* (handle) -> nil, err, of c->event, c->partition */
 int rdk_consume_fill_protected(lua_State *L); /* consumer.c: a batch of ready messages */
+int rdk_push_header_list(lua_State *L, const rd_kafka_message_t *rkm); /* 1 when pushed, 0: none */
+
+/* columns.c: consume_columns's batches */
+#define RDK_COLUMNS 7
+void rdk_push_columns(lua_State *L, int max);
+int rdk_columns_open(lua_State *L, int idx);
+void rdk_columns_count(lua_State *L, int idx, int n);
+void rdk_columns_add(lua_State *L, int first, int n, const rd_kafka_message_t *rkm,
+                     rd_kafka_topic_t **topic_of);
+void rdk_columns_add_table(lua_State *L, int first, int n, int msg);
 void rdk_set_position(lua_State *L, const char *topic, int32_t partition, int64_t offset);
 rd_kafka_headers_t *rdk_headers_from_table(lua_State *L, int idx, int argn);
 int rdk_ref_opaque(lua_State *L, int env); /* the value on top, popped: its ref (>= 2) */
@@ -153,6 +165,11 @@ rd_kafka_topic_partition_list_t *rdk_check_partitions(lua_State *L, int idx, int
                                                       int single, void ***guard);
 void rdk_push_partitions(lua_State *L, const rd_kafka_topic_partition_list_t *list);
 rd_kafka_resp_err_t rdk_partitions_error(const rd_kafka_topic_partition_list_t *list);
+
+/* consume.c: the consumer's poll, consume and consume_columns */
+extern const luaL_Reg rdk_consumer_take_methods[];
+int rdk_held_back_error(lua_State *L, int base);
+int rdk_serve_held(lua_State *L, rdk_client *c, int base);
 
 /* offsets.c: the consumer's offset and flow-control methods */
 extern const luaL_Reg rdk_consumer_offset_methods[];

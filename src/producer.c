@@ -42,14 +42,16 @@ static int producer_new(lua_State *L) {
     lua_settop(L, 2);
     events |= rdk_callback_events(c);
     {
-        /* flush/close count one report per message: every one must come. */
-        char value[8];
+        /* flush, pending and close count one report per message, and a
+         * report releases the message's opaque: librdkafka must report every
+         * one. delivery.report.only.error is the module's to apply instead:
+         * a success is then counted in C and never reaches Lua. */
+        char value[8], errstr[64];
         size_t size = sizeof value;
         if (rd_kafka_conf_get(conf, "delivery.report.only.error", value, &size) == RD_KAFKA_CONF_OK &&
             strcmp(value, "true") == 0) {
-            rd_kafka_conf_destroy(conf);
-            return luaL_error(L, "config key 'delivery.report.only.error': not supported "
-                                 "(every delivery is reported; skip successes in on_delivery)");
+            c->only_errors = 1;
+            rd_kafka_conf_set(conf, "delivery.report.only.error", "false", errstr, sizeof errstr);
         }
     }
     rd_kafka_conf_set_events(conf, events);

@@ -63,6 +63,12 @@ function M.new(opts)
     in_flight = {}, head = 1, tail = 0, reported_early = {},
   }, Publisher)
   local conf = options.librdkafka(opts)
+  local only_errors = conf["delivery.report.only.error"]
+  if only_errors == true or only_errors == "true" then
+    -- reported() and the service's commits wait for every event's report.
+    error("publisher: option 'delivery.report.only.error' is not supported (the publisher " ..
+      "follows every event's delivery; its counters count them)", 2)
+  end
   conf["bootstrap.servers"] = opts.brokers
   conf.on_delivery = function(err, msg)
     self:_settle(msg)

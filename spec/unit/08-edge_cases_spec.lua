@@ -112,9 +112,59 @@ describe("edge cases", function()
     single:close()
   end)
 
-  it("refuses delivery.report.only.error, which would hide deliveries from flush", function()
-    assert.matches("config key 'delivery.report.only.error': not supported",
-      errmsg(function() rdkafka.producer { ["delivery.report.only.error"] = true } end))
+  it("delivery.report.only.error calls on_delivery for failures only, and still counts and flushes every message", function()
+    local reports, watch = {}, setmetatable({}, { __mode = "v" })
+    local single = helpers.mock_with_topics { edge = 1 }
+    local p = rdkafka.producer { ["bootstrap.servers"] = single.bootstrap_servers, ["delivery.report.only.error"] = true,
+      on_delivery = function(err, msg)
+        reports[#reports + 1] = { name = err and err.name, value = msg.value, opaque = msg.opaque }
+      end }
+    watch.ok = {}
+    for i = 1, 100 do assert.is_true(p:produce("edge", "ok-" .. i, nil, nil, i == 1 and watch.ok or nil)) end
+    assert.is_true(p:produce { topic = "edge", value = "table form", headers = { h = "1" } })
+    assert.are.equal(0, p:flush(10))
+    assert.are.equal(0, p:pending())
+    assert.are.same({}, reports) -- delivered: nobody told
+    collectgarbage(); collectgarbage()
+    assert.is_nil(watch.ok) -- the opaque of a success is let go of all the same
+    -- A failure is reported, opaque and all: purged while the broker is down.
+    local lost = {}
+    single:broker_down(1)
+    assert.is_true(p:produce("edge", "lost", nil, nil, lost))
+    assert.is_true(p:purge())
+    assert.are.equal(0, p:flush(10))
+    assert.are.equal(1, #reports)
+    assert.are.equal("_PURGE_QUEUE", reports[1].name)
+    assert.are.equal("lost", reports[1].value)
+    assert.are.equal(lost, reports[1].opaque)
+    assert.are.equal(0, p:close())
+    single:close()
+  end)
+
+  it("delivery.report.only.error without on_delivery still reports a failure to on_error", function()
+    local errors = {}
+    local single = helpers.mock_with_topics { edge = 1 }
+    local p = rdkafka.producer { ["bootstrap.servers"] = single.bootstrap_servers,
+      ["delivery.report.only.error"] = "true",
+      on_error = function(err) -- the broker being down comes too
+        if err.name == "_PURGE_QUEUE" then errors[#errors + 1] = err end
+      end }
+    assert.is_true(p:produce("edge", "ok"))
+    assert.are.equal(0, p:flush(10))
+    single:broker_down(1)
+    assert.is_true(p:produce("edge", "lost"))
+    assert.is_true(p:purge())
+    assert.are.equal(0, p:flush(10))
+    assert.are.equal(1, #errors)
+    assert.matches("delivery to topic 'edge' partition %d+ failed", tostring(errors[1]))
+    p:close()
+    single:close()
+  end)
+
+  it("a publisher refuses delivery.report.only.error: it follows every event's delivery", function()
+    local publisher = require("rdkafka.publisher")
+    assert.matches("option 'delivery.report.only.error' is not supported",
+      errmsg(function() publisher.new { brokers = bootstrap, ["delivery.report.only.error"] = true } end))
   end)
 
   it("the C layer refuses a consumer without a group id", function()

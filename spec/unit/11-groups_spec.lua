@@ -376,4 +376,121 @@ describe("consumer groups", function()
       end
     end)
   end)
+
+  describe("consume_columns", function()
+    -- 20 messages over 2 partitions; the odd ones with a key and headers.
+    lazy_setup(function()
+      assert(mc:create_topic("cols", 2, 1))
+      local p = rdkafka.producer { ["bootstrap.servers"] = bootstrap }
+      for i = 1, 20 do
+        local odd = i % 2 == 1
+        assert(p:produce { topic = "cols", partition = i % 2, value = "v" .. i, key = odd and "k" .. i or nil,
+          headers = odd and { { "h", "x" .. i }, { "h", nil } } or nil })
+      end
+      assert.are.equal(0, p:flush(10))
+      p:close()
+    end)
+
+    -- The rows of a batch as message tables.
+    local function rows(batch)
+      local list = {}
+      for i = 1, batch.n do
+        list[i] = { topic = batch.topic[i], partition = batch.partition[i], offset = batch.offset[i],
+          key = batch.key[i], value = batch.value[i], timestamp = batch.timestamp[i], headers = batch.headers[i] }
+      end
+      return list
+    end
+
+    it("gives the messages consume would, as parallel arrays, and commits what it gave", function()
+      local c = consumer()
+      assert(c:subscribe("cols"))
+      local all, largest = {}, 0
+      helpers.wait_until(30, function()
+        local batch, err = c:consume_columns(6, 0.2)
+        assert.is_nil(err)
+        assert.is_true(batch.n <= 6)
+        for _, name in ipairs { "topic", "partition", "offset", "key", "value", "timestamp", "headers" } do
+          assert.is_table(batch[name])
+        end
+        largest = math.max(largest, batch.n)
+        for _, row in ipairs(rows(batch)) do all[#all + 1] = row end
+        return #all >= 20
+      end)
+      assert.are.equal(20, #all)
+      assert.is_true(largest > 1, "no batch held more than one message")
+      local next_offset = { [0] = 0, [1] = 0 }
+      for _, row in ipairs(all) do
+        local i = tonumber(row.value:match("^v(%d+)$"))
+        assert.are.equal("cols", row.topic)
+        assert.are.equal(i % 2, row.partition)
+        assert.are.equal(next_offset[row.partition], row.offset) -- in order, none skipped
+        next_offset[row.partition] = row.offset + 1
+        assert.is_true(row.timestamp > 0)
+        if i % 2 == 1 then
+          assert.are.equal("k" .. i, row.key)
+          assert.are.same({ { "h", "x" .. i }, { "h" } }, row.headers)
+        else
+          assert.is_nil(row.key)
+          assert.is_nil(row.headers)
+        end
+      end
+      local empty = c:consume_columns(10, 0.05)
+      assert.are.equal(0, empty.n)
+      assert.are.same({}, empty.value)
+      assert.is_true(c:commit())
+      local committed = assert(c:committed { { topic = "cols", partition = 0 }, { topic = "cols", partition = 1 } })
+      assert.are.equal(10, committed[1].offset)
+      assert.are.equal(10, committed[2].offset)
+      assert.is_true(c:close())
+    end)
+
+    it("returns a partition error after the rows before it", function()
+      local c = consumer { ["enable.partition.eof"] = true }
+      assert(c:assign { { topic = "cols", partition = 1, offset = 0 } })
+      local values, err = {}, nil
+      helpers.wait_until(30, function()
+        local batch, e = c:consume_columns(100, 0.2)
+        for i = 1, batch.n do values[#values + 1] = batch.value[i] end
+        err = e
+        return e ~= nil
+      end)
+      assert.are.equal(10, #values)
+      assert.are.equal("_PARTITION_EOF", err.name)
+      assert.are.equal("cols", err.topic)
+      c:close()
+    end)
+
+    it("a callback error after rows were taken returns them, then raises from the next call", function()
+      local raise = false
+      local c = consumer { ["statistics.interval.ms"] = 10,
+        on_stats = function() if raise then raise = false; error("stats went wrong") end end }
+      assert(c:subscribe("cols"))
+      local got, failures = 0, 0
+      helpers.wait_until(30, function()
+        raise = true
+        local ok, batch = pcall(c.consume_columns, c, 5, 0.2)
+        if ok then got = got + batch.n else
+          failures = failures + 1
+          assert.matches("on_stats callback failed: .*stats went wrong", tostring(batch))
+        end
+        return got >= 20 and failures > 0
+      end)
+      assert.are.equal(20, got)
+      raise = false
+      assert.is_true(c:close())
+    end)
+
+    it("bad input raises, naming the argument", function()
+      local c = consumer()
+      assert.matches("bad argument #1 to 'consume_columns' %(max must be an integer from 1 to 1000000%)",
+        errmsg(function() c:consume_columns() end))
+      for _, max in ipairs { 0, 1.5, 1e12, "10", {} } do
+        assert.matches("max must be an integer", errmsg(function() c:consume_columns(max) end))
+      end
+      assert.matches("timeout must be a non%-negative number", errmsg(function() c:consume_columns(1, -1) end))
+      assert.matches("number expected, got string", errmsg(function() c:consume_columns(1, "x") end))
+      c:close()
+      assert.matches("attempt to use a closed rdkafka.Consumer", errmsg(function() c:consume_columns(1) end))
+    end)
+  end)
 end)

@@ -1,0 +1,90 @@
+/* consume_columns: a batch of messages as parallel arrays, one per field,
+ * so that a message costs its value (and key) strings and a few array slots
+ * instead of a table of its own (see bench/README.md). */
+#include "private.h"
+
+static const char *const column_names[RDK_COLUMNS] = {"topic", "partition", "offset", "key",
+                                                      "value", "timestamp", "headers"};
+enum { COL_TOPIC, COL_PARTITION, COL_OFFSET, COL_KEY, COL_VALUE, COL_TIMESTAMP, COL_HEADERS };
+
+/* Pushes a new batch {n = 0, topic = {}, ...}, its arrays sized for max rows
+ * (at most 1024 up front: growing them row by row measured slower). */
+void rdk_push_columns(lua_State *L, int max) {
+    int i, size = max < 1024 ? max : 1024;
+    lua_createtable(L, 0, RDK_COLUMNS + 1);
+    for (i = 0; i < RDK_COLUMNS; i++) {
+        /* key and headers are sparse: no room kept for them */
+        lua_createtable(L, i == COL_KEY || i == COL_HEADERS ? 0 : size, 0);
+        lua_setfield(L, -2, column_names[i]);
+    }
+    lua_pushinteger(L, 0);
+    lua_setfield(L, -2, "n");
+}
+
+/* Pushes the batch's arrays (the batch at idx) in column order, then a slot
+ * for the last topic name pushed; returns the index of the first. */
+int rdk_columns_open(lua_State *L, int idx) {
+    int i, first = lua_gettop(L) + 1;
+    luaL_checkstack(L, RDK_COLUMNS + 4, NULL);
+    for (i = 0; i < RDK_COLUMNS; i++) {
+        lua_pushstring(L, column_names[i]);
+        lua_rawget(L, idx);
+    }
+    lua_pushnil(L);
+    return first;
+}
+
+/* Sets the batch's n (the batch at idx). */
+void rdk_columns_count(lua_State *L, int idx, int n) {
+    lua_pushliteral(L, "n");
+    lua_pushinteger(L, n);
+    lua_rawset(L, idx);
+}
+
+/* Row n of the batch, from a message; *topic_of is the topic handle whose
+ * name is in the slot after the arrays (the same for most rows). */
+void rdk_columns_add(lua_State *L, int first, int n, const rd_kafka_message_t *rkm,
+                     rd_kafka_topic_t **topic_of) {
+    rd_kafka_timestamp_type_t tstype;
+    int64_t ts = rd_kafka_message_timestamp(rkm, &tstype);
+    if (rkm->rkt != NULL) {
+        if (rkm->rkt != *topic_of) {
+            lua_pushstring(L, rd_kafka_topic_name(rkm->rkt));
+            lua_replace(L, first + RDK_COLUMNS);
+            *topic_of = rkm->rkt;
+        }
+        lua_pushvalue(L, first + RDK_COLUMNS);
+        lua_rawseti(L, first + COL_TOPIC, n);
+    }
+    lua_pushinteger(L, rkm->partition);
+    lua_rawseti(L, first + COL_PARTITION, n);
+    if (rkm->offset >= 0) {
+        rdk_pushint64(L, rkm->offset);
+        lua_rawseti(L, first + COL_OFFSET, n);
+    }
+    if (rkm->key != NULL) {
+        lua_pushlstring(L, (const char *)rkm->key, rkm->key_len);
+        lua_rawseti(L, first + COL_KEY, n);
+    }
+    if (rkm->payload != NULL) {
+        lua_pushlstring(L, (const char *)rkm->payload, rkm->len);
+        lua_rawseti(L, first + COL_VALUE, n);
+    }
+    if (ts >= 0) {
+        rdk_pushint64(L, ts);
+        lua_rawseti(L, first + COL_TIMESTAMP, n);
+    }
+    if (rdk_push_header_list(L, rkm))
+        lua_rawseti(L, first + COL_HEADERS, n);
+}
+
+/* Row n of the batch, from a message table at msg (the first of a batch,
+ * which comes the way poll takes it). */
+void rdk_columns_add_table(lua_State *L, int first, int n, int msg) {
+    int i;
+    for (i = 0; i < RDK_COLUMNS; i++) {
+        lua_pushstring(L, column_names[i]);
+        lua_rawget(L, msg);
+        lua_rawseti(L, first + i, n);
+    }
+}
