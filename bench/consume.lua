@@ -1,7 +1,7 @@
 -- The Lua side of the consume benchmark: the loop of bench/consume_c.c, with
--- poll per message or consume(n) batches. Prints messages per second from
--- the first message to the last.
--- usage: lua consume.lua BOOTSTRAP TOPIC GROUP COUNT poll|consume [key=value ...]
+-- poll per message, consume(1000) batches or consume_columns(1000) batches.
+-- Prints messages per second from the first message to the last.
+-- usage: lua consume.lua BOOTSTRAP TOPIC GROUP COUNT poll|consume|columns [key=value ...]
 local rdkafka = require("rdkafka")
 local now = require("rdkafka.core").monotonic
 local bootstrap, topic, group, count, mode = arg[1], arg[2], arg[3], tonumber(arg[4]), arg[5]
@@ -22,6 +22,17 @@ if mode == "poll" then
       got = got + 1
       if got == 1 then start = now() end
       bytes = bytes + #msg.value
+    end
+  end
+elseif mode == "columns" then
+  local consume_columns = c.consume_columns
+  while got < count and now() < deadline do
+    local batch = consume_columns(c, 1000, 0.1)
+    local values = batch.value
+    for i = 1, batch.n do
+      got = got + 1
+      if got == 1 then start = now() end
+      bytes = bytes + #values[i]
     end
   end
 else

@@ -1,7 +1,7 @@
 # The plot of bench/all: for each throughput case, each client's median as
 # a fraction of C's (1 = as fast as C over the same librdkafka).
 # usage: gnuplot -e "data='X.plot.tsv'; out='X.png'" bench/plot.gp
-set terminal pngcairo size 1100,520 font "sans,10"
+set terminal pngcairo size 1200,560 font "sans,10"
 set output out
 set datafile separator "\t"
 set datafile missing "?"
@@ -16,4 +16,4 @@ set key outside right top vertical
 set xtics rotate by -20 nomirror
 set arrow from graph 0, first 1 to graph 1, first 1 nohead dashtype 2 lc rgb "black"
 set title "Throughput against C over the same librdkafka (medians, one run)"
-plot for [i=2:7] data using i:xtic(1) title columnhead(i)
+plot for [i=2:9] data using i:xtic(1) title columnhead(i)

@@ -74,7 +74,8 @@ for _, c in ipairs(cases) do
       local m = med(c.name, client)
       local ratio = base and ("%.2f"):format(m / base) or ""
       w("| ", client, " | ", fmt(m), " | ", ratio, " | ", table.concat(c.values[client], ", "), " |")
-      tsv[#tsv + 1] = table.concat({ c.name, client, ("%.3f"):format(m), ratio, table.concat(c.values[client], " ") }, "\t")
+      local runs = table.concat(c.values[client], " ")
+      tsv[#tsv + 1] = table.concat({ c.name, client, ("%.3f"):format(m), ratio, runs }, "\t")
     end
   end
   w("")
@@ -85,8 +86,8 @@ local targets = {}
 local function target(what, case, client, value, want, op)
   if value then
     local met = (op == "<=" and value <= want) or (op ~= "<=" and value >= want)
-    targets[#targets + 1] = ("| %s | %s | %s | %.2f | %s %.2f | %s |"):format(what, case, client, value, op or ">=", want,
-      met and "met" or "missed")
+    targets[#targets + 1] = ("| %s | %s | %s | %.2f | %s %.2f | %s |"):format(what, case, client, value,
+      op or ">=", want, met and "met" or "missed")
   end
 end
 local function ratio(case, a, b)
@@ -106,10 +107,12 @@ for _, c in ipairs(cases) do
     if name:match("^produce %d+B %a+$") then
       target("produce, positional, of C", name, lua, ratio(name, lua .. " positional", "C"), 0.9)
       target("produce, table form, of C", name, lua, ratio(name, lua .. " table", "C"), 0.75)
+      target("produce, on_delivery for failures only, of C", name, lua, ratio(name, lua .. " failures", "C"), 0.9)
       target("produce, of confluent-kafka-python", name, lua, ratio(name, lua .. " positional", "python"), 2.5)
     elseif name:match("^consume") then
       target("consume(1000), of C", name, lua, ratio(name, lua .. " consume", "C"), 0.9)
       target("poll per message, of C", name, lua, ratio(name, lua .. " poll", "C"), 0.75)
+      target("consume_columns(1000), of C", name, lua, ratio(name, lua .. " columns", "C"), 0.9)
       target("consume(1000), of confluent-kafka-python consume(1000)", name, lua,
         ratio(name, lua .. " consume", "python consume"), 2.5)
     elseif name == "latency p99 ms" then
@@ -140,10 +143,12 @@ f:close()
 -- Plot data: one row per throughput case, the ratio to C of each column.
 local columns = {
   { "Lua 5.4 positional / poll", { "lua5.4 positional", "lua5.4 poll" } },
-  { "Lua 5.4 table / consume(1000)", { "lua5.4 table", "lua5.4 consume" } },
+  { "Lua 5.4 table / consume", { "lua5.4 table", "lua5.4 consume" } },
+  { "Lua 5.4 failures only / consume_columns", { "lua5.4 failures", "lua5.4 columns" } },
   { "LuaJIT positional / poll", { "luajit positional", "luajit poll" } },
-  { "LuaJIT table / consume(1000)", { "luajit table", "luajit consume" } },
-  { "confluent-kafka-python", { "python", "python consume" } },
+  { "LuaJIT table / consume", { "luajit table", "luajit consume" } },
+  { "LuaJIT failures only / consume_columns", { "luajit failures", "luajit columns" } },
+  { "confluent-kafka-python (consume)", { "python", "python consume" } },
   { "kcat", { "kcat" } },
 }
 local rows = { "case\t" .. table.concat((function()

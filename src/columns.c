@@ -1,6 +1,7 @@
 /* consume_columns: a batch of messages as parallel arrays, one per field,
  * so that a message costs its value (and key) strings and a few array slots
  * instead of a table of its own (see bench/README.md). */
+#include <string.h>
 #include "private.h"
 
 static const char *const column_names[RDK_COLUMNS] = {"topic", "partition", "offset", "key",
@@ -8,9 +9,9 @@ static const char *const column_names[RDK_COLUMNS] = {"topic", "partition", "off
 enum { COL_TOPIC, COL_PARTITION, COL_OFFSET, COL_KEY, COL_VALUE, COL_TIMESTAMP, COL_HEADERS };
 
 /* Pushes a new batch {n = 0, topic = {}, ...}, its arrays sized for max rows
- * (at most 1024 up front: growing them row by row measured slower). */
+ * (at most 256 up front, as consume does: an idle loop allocates little). */
 void rdk_push_columns(lua_State *L, int max) {
-    int i, size = max < 1024 ? max : 1024;
+    int i, size = max < 256 ? max : 256;
     lua_createtable(L, 0, RDK_COLUMNS + 1);
     for (i = 0; i < RDK_COLUMNS; i++) {
         /* key and headers are sparse: no room kept for them */
@@ -41,17 +42,28 @@ void rdk_columns_count(lua_State *L, int idx, int n) {
     lua_rawset(L, idx);
 }
 
-/* Row n of the batch, from a message; *topic_of is the topic handle whose
- * name is in the slot after the arrays (the same for most rows). */
-void rdk_columns_add(lua_State *L, int first, int n, const rd_kafka_message_t *rkm,
-                     rd_kafka_topic_t **topic_of) {
+/* After an error in the middle of a batch (the batch at idx): n is the rows
+ * stored in full, and what row n + 1 got before the error is cleared, so
+ * that no array holds a row the count does not. */
+void rdk_columns_settle(lua_State *L, int idx, int n) {
+    int i, first = rdk_columns_open(L, idx);
+    for (i = 0; i < RDK_COLUMNS; i++) {
+        lua_pushnil(L);
+        lua_rawseti(L, first + i, n + 1);
+    }
+    rdk_columns_count(L, idx, n);
+}
+
+/* Row n of the batch, from a message. The slot after the arrays holds the
+ * last topic name pushed (the same for most rows, pushed once). */
+void rdk_columns_add(lua_State *L, int first, int n, const rd_kafka_message_t *rkm) {
     rd_kafka_timestamp_type_t tstype;
     int64_t ts = rd_kafka_message_timestamp(rkm, &tstype);
     if (rkm->rkt != NULL) {
-        if (rkm->rkt != *topic_of) {
-            lua_pushstring(L, rd_kafka_topic_name(rkm->rkt));
+        const char *topic = rd_kafka_topic_name(rkm->rkt), *last = lua_tostring(L, first + RDK_COLUMNS);
+        if (last == NULL || strcmp(last, topic) != 0) {
+            lua_pushstring(L, topic);
             lua_replace(L, first + RDK_COLUMNS);
-            *topic_of = rkm->rkt;
         }
         lua_pushvalue(L, first + RDK_COLUMNS);
         lua_rawseti(L, first + COL_TOPIC, n);

@@ -132,19 +132,23 @@ static int consumer_poll(lua_State *L) {
 
 #define CONSUME_MAX 1000000
 
-/* Protected (handle, result, n, max, msg or nil, columns): appends msg when
- * given, then the messages of the FETCH events ready now, up to max, to
- * result (an array of messages, or with columns a batch of columns.c), in
- * one protected call for the batch; stops before any other event (or a
- * FETCH that carries an error), leaving it in c->event for the caller, which
- * also destroys c->event when this raises. Returns the new n. */
+/* Protected (handle, result, n, max, msg or nil, columns [, settle]):
+ * appends msg when given, then the messages of the FETCH events ready now,
+ * up to max, to result (an array of messages, or with columns a batch of
+ * columns.c), in one protected call for the batch; stops before any other
+ * event (or a FETCH that carries an error), leaving it in c->event for the
+ * caller, which also destroys c->event when this raises. Returns the new n.
+ * With settle, only sets a batch of columns to its first n rows. */
 int rdk_consume_fill_protected(lua_State *L) {
     rdk_client *c = (rdk_client *)lua_touserdata(L, 1);
     lua_Integer n = lua_tointeger(L, 3), max = lua_tointeger(L, 4);
     int columns = lua_toboolean(L, 6), first = 0;
-    rd_kafka_topic_t *topic_of = NULL;
-    if (c == NULL || lua_type(L, 2) != LUA_TTABLE) /* reached through the debug library */
+    if (c == NULL || lua_type(L, 2) != LUA_TTABLE || !(lua_isnil(L, 5) || lua_istable(L, 5)))
+        return 0; /* reached through the debug library */
+    if (columns && lua_toboolean(L, 7)) {
+        rdk_columns_settle(L, 2, (int)n);
         return 0;
+    }
     if (columns)
         first = rdk_columns_open(L, 2);
     if (!lua_isnoneornil(L, 5)) {
@@ -166,7 +170,7 @@ int rdk_consume_fill_protected(lua_State *L) {
             break;
         if ((rkm = rd_kafka_event_message_next(ev)) != NULL) {
             if (columns) {
-                rdk_columns_add(L, first, (int)++n, rkm, &topic_of);
+                rdk_columns_add(L, first, (int)++n, rkm);
             } else {
                 rdk_push_message(L, rkm);
                 lua_rawseti(L, 2, (int)++n);
@@ -204,8 +208,20 @@ static int fill(lua_State *L, rdk_client *c, int base, int result, int n, int ma
         if (c->event != NULL)
             rd_kafka_event_destroy(c->event);
         c->event = NULL;
-        if (columns) /* the rows stored before the error are the caller's ("n" exists: no allocation) */
-            rdk_columns_count(L, result, c->filled);
+        if (columns) {
+            /* The rows stored before the error are the caller's: the count
+             * says so (in a protected call: it may allocate). */
+            lua_pushvalue(L, rdk_upvalue(RDK_UP_FILL));
+            lua_pushvalue(L, 1);
+            lua_pushvalue(L, result);
+            lua_pushinteger(L, c->filled);
+            lua_pushinteger(L, 0);
+            lua_pushnil(L);
+            lua_pushboolean(L, 1);
+            lua_pushboolean(L, 1);
+            if (lua_pcall(L, 7, 0, 0) != 0)
+                rdk_keep_error(L, base);
+        }
         n = -1;
     } else {
         n = (int)lua_tointeger(L, -1);
@@ -226,7 +242,7 @@ static int fill(lua_State *L, rdk_client *c, int base, int result, int n, int ma
  * run while the caller holds messages of the partitions they take away
  * (`on_revoke`'s commit covers exactly what the caller has). When a callback
  * raises after messages were taken, they are returned and its error comes
- * from the next `poll`, `consume` or `close`.
+ * from the next `poll`, `consume`, `consume_columns` or `close`.
  * @function consume
  * @tparam integer max how many at most, 1 to 1000000
  * @tparam[opt=0] number timeout seconds to wait for the first
@@ -234,18 +250,6 @@ static int fill(lua_State *L, rdk_client *c, int base, int result, int n, int ma
  * @treturn[2] {table,...} the messages before the error
  * @treturn[2] rdkafka.Error err
  */
-/* Whether the batch at result holds messages. */
-static int taken(lua_State *L, int result, int columns) {
-    int any;
-    if (!columns)
-        return lua_rawlen(L, result) > 0;
-    lua_pushliteral(L, "n");
-    lua_rawget(L, result);
-    any = lua_tointeger(L, -1) > 0;
-    lua_pop(L, 1);
-    return any;
-}
-
 static int consume(lua_State *L, int columns) {
     rdk_client *c = rdk_check_client(L, 1, RDK_CONSUMER_MT);
     const char *what = columns ? "consume_columns" : "consume";
@@ -270,13 +274,17 @@ static int consume(lua_State *L, int columns) {
         rd_kafka_event_t *ev;
         /* The message on top, then what is ready, in one protected call. */
         int filled = fill(L, c, base, result, n, (int)max, 1, columns);
-        if (filled < 0 || (ev = c->event) == NULL)
+        if (filled < 0) {
+            n = c->filled; /* the rows stored before the error */
             break;
+        }
         n = filled;
+        if ((ev = c->event) == NULL)
+            break;
         c->event = NULL;
         got = take(L, c, base, ev, 0, 0, REBALANCE_HOLD);
     }
-    if (taken(L, result, columns) && !lua_isnil(L, base + 1)) {
+    if (n > 0 && !lua_isnil(L, base + 1)) {
         /* A callback failed after messages were taken: they are returned
          * (their positions moved on), the error comes from the next poll,
          * consume or close. */
@@ -298,7 +306,7 @@ static int consume(lua_State *L, int columns) {
 static int consumer_consume(lua_State *L) { return consume(L, 0); }
 
 /***
- * Takes up to `max` messages as @{consume} does, as one table of parallel
+ * Takes up to `max` messages as @{rdkafka.Consumer:consume} does, as one table of parallel
  * arrays instead of a table per message: `batch.n` messages, the i-th with
  * `batch.topic[i]`, `batch.partition[i]`, `batch.offset[i]`, `batch.key[i]`,
  * `batch.value[i]`, `batch.timestamp[i]` and `batch.headers[i]` (nil where

@@ -12,9 +12,9 @@
  * Misuse (a wrong argument, a closed handle, a handle used in another
  * process than the one that made it) raises an error; a Kafka failure
  * returns `nil, err`, `err` an @{rdkafka.Error}. The callbacks of `conf` run
- * only inside `poll`, `consume` and `close`, on the caller's thread; those
- * three raise when called from one of this consumer's callbacks, and raise
- * the first error a callback raised once they are done.
+ * only inside `poll`, `consume`, `consume_columns` and `close`, on the
+ * caller's thread; those raise when called from one of this consumer's
+ * callbacks, and raise the first error a callback raised once they are done.
  *
  * A partition list is an array of `{topic=, partition=, offset=}` tables; an
  * offset is always the next offset to read. A returned entry has no `offset`

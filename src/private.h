@@ -143,7 +143,7 @@ void rdk_open_shutdown(lua_State *L);
 void rdk_push_message(lua_State *L, const rd_kafka_message_t *rkm);
 int rdk_push_message_protected(lua_State *L); /* (handle) -> msg | nil, err, of c->message */
 int rdk_push_error_protected(lua_State *L);   /* (handle) -> nil, err, of c->event, c->partition */
-int rdk_consume_fill_protected(lua_State *L); /* consumer.c: a batch of ready messages */
+int rdk_consume_fill_protected(lua_State *L); /* consume.c: a batch of ready messages */
 int rdk_push_header_list(lua_State *L, const rd_kafka_message_t *rkm); /* 1 when pushed, 0: none */
 
 /* columns.c: consume_columns's batches */
@@ -151,8 +151,8 @@ int rdk_push_header_list(lua_State *L, const rd_kafka_message_t *rkm); /* 1 when
 void rdk_push_columns(lua_State *L, int max);
 int rdk_columns_open(lua_State *L, int idx);
 void rdk_columns_count(lua_State *L, int idx, int n);
-void rdk_columns_add(lua_State *L, int first, int n, const rd_kafka_message_t *rkm,
-                     rd_kafka_topic_t **topic_of);
+void rdk_columns_settle(lua_State *L, int idx, int n);
+void rdk_columns_add(lua_State *L, int first, int n, const rd_kafka_message_t *rkm);
 void rdk_columns_add_table(lua_State *L, int first, int n, int msg);
 void rdk_set_position(lua_State *L, const char *topic, int32_t partition, int64_t offset);
 rd_kafka_headers_t *rdk_headers_from_table(lua_State *L, int idx, int argn);

@@ -23,7 +23,8 @@
  * thread, and the first error one raises is raised once the call is done.
  * A delivery report's message is a table with `topic`, `partition`,
  * `offset`, `key`, `value`, `headers`, `timestamp` and the `opaque` given to
- * `produce`.
+ * `produce`. With `delivery.report.only.error = true` in `conf`,
+ * `on_delivery` runs for failed messages only (successes are still counted).
  * @classmod rdkafka.Producer
  */
 
@@ -46,12 +47,12 @@ static int producer_new(lua_State *L) {
          * report releases the message's opaque: librdkafka must report every
          * one. delivery.report.only.error is the module's to apply instead:
          * a success is then counted in C and never reaches Lua. */
-        char value[8], errstr[64];
+        char value[8], ignored[64];
         size_t size = sizeof value;
         if (rd_kafka_conf_get(conf, "delivery.report.only.error", value, &size) == RD_KAFKA_CONF_OK &&
             strcmp(value, "true") == 0) {
             c->only_errors = 1;
-            rd_kafka_conf_set(conf, "delivery.report.only.error", "false", errstr, sizeof errstr);
+            rd_kafka_conf_set(conf, "delivery.report.only.error", "false", ignored, sizeof ignored);
         }
     }
     rd_kafka_conf_set_events(conf, events);

@@ -12,6 +12,7 @@
 --   rdkafka-publish  `kafka.publish(topic, value)`: an event with the
 --                service runtime's five headers (event-id, ...).
 -- All ask for acks from all in-sync replicas.
+local ngx = ngx -- luacheck: ignore 113
 local rdkafka = require("rdkafka")
 local kafka = require("rdkafka.resty")
 local now = require("rdkafka.core").monotonic

@@ -64,7 +64,7 @@ function M.new(opts)
   }, Publisher)
   local conf = options.librdkafka(opts)
   local only_errors = conf["delivery.report.only.error"]
-  if only_errors == true or only_errors == "true" then
+  if only_errors ~= nil and only_errors ~= false and only_errors ~= "false" then
     -- reported() and the service's commits wait for every event's report.
     error("publisher: option 'delivery.report.only.error' is not supported (the publisher " ..
       "follows every event's delivery; its counters count them)", 2)

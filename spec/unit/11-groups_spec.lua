@@ -457,6 +457,7 @@ describe("consumer groups", function()
       assert.are.equal(10, #values)
       assert.are.equal("_PARTITION_EOF", err.name)
       assert.are.equal("cols", err.topic)
+      assert.are.equal(1, err.partition)
       c:close()
     end)
 
@@ -466,16 +467,20 @@ describe("consumer groups", function()
         on_stats = function() if raise then raise = false; error("stats went wrong") end end }
       assert(c:subscribe("cols"))
       local got, failures = 0, 0
-      helpers.wait_until(30, function()
+      assert.is_truthy(helpers.wait_until(30, function()
         raise = true
         local ok, batch = pcall(c.consume_columns, c, 5, 0.2)
-        if ok then got = got + batch.n else
+        if ok then
+          got = got + batch.n
+          assert.are.equal(batch.n, #batch.value) -- no row beyond the count
+        else
           failures = failures + 1
           assert.matches("on_stats callback failed: .*stats went wrong", tostring(batch))
         end
         return got >= 20 and failures > 0
-      end)
+      end))
       assert.are.equal(20, got)
+      assert.is_true(failures > 0)
       raise = false
       assert.is_true(c:close())
     end)
