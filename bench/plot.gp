@@ -1,7 +1,7 @@
 # The plot of bench/all: for each throughput case, each client's median as
 # a fraction of C's (1 = as fast as C over the same librdkafka).
 # usage: gnuplot -e "data='X.plot.tsv'; out='X.png'" bench/plot.gp
-set terminal pngcairo size 1200,560 font "sans,10"
+set terminal pngcairo size 1200,560 font "sans,10" noenhanced
 set output out
 set datafile separator "\t"
 set datafile missing "?"

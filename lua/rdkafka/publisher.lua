@@ -12,6 +12,7 @@ local Publisher = {}
 Publisher.__index = Publisher
 
 local QUEUE_FULL_WAIT = 10 -- seconds publish waits for room in a full local queue, by default
+local NO_OPTIONS = {}
 
 -- event-id: unique across processes without a UUID library.
 local id_counter = 0
@@ -93,18 +94,11 @@ function M.new(opts)
   return self
 end
 
--- The sequence number of an event-id (its last hex part), nil if none.
-local function event_seq(msg)
-  for _, h in ipairs(msg.headers or {}) do
-    if h[1] == "event-id" then return tonumber(tostring(h[2]):match("%-(%x+)$"), 16) end
-  end
-  return nil
-end
-
--- A delivery report: its event is no longer in flight.
+-- A delivery report: its event is no longer in flight. An event carries the
+-- sequence number of its event-id as the message's opaque.
 function Publisher:_settle(msg)
-  local seq = event_seq(msg)
-  if not seq then return end -- produced directly on .producer (dead letters)
+  local seq = msg.opaque
+  if type(seq) ~= "number" then return end -- produced directly on .producer (dead letters)
   local q = self.in_flight
   if q[self.head] == seq then
     q[self.head] = nil
@@ -154,7 +148,7 @@ function Publisher:publish(topic, event, opts)
   if opts ~= nil and type(opts) ~= "table" then
     error(("bad argument #3 to 'publish' (options table expected, got %s)"):format(type(opts)), 2)
   end
-  opts = opts or {}
+  opts = opts or NO_OPTIONS
   local codec = opts.codec and codecs.resolve(opts.codec, "publish: option 'codec'") or self.codec
   local ok, value = pcall(codec.encode, event)
   if not ok then return nil, tostring(value) end
@@ -176,7 +170,8 @@ function Publisher:publish(topic, event, opts)
       for name, v in pairs(opts.headers) do headers[#headers + 1] = { name, v } end
     end
   end
-  local msg = { topic = topic, value = value, key = opts.key, partition = opts.partition, headers = headers }
+  local msg = { topic = topic, value = value, key = opts.key, partition = opts.partition, headers = headers,
+    opaque = seq }
   local p = self.producer
   local deadline = core.monotonic() + self.queue_full_wait
   local done, err = p:produce(msg)
