@@ -4,6 +4,8 @@
 -- usage: lua produce.lua BOOTSTRAP TOPIC COUNT SIZE FORM [keyed|unkeyed] [key=value ...]
 --   FORM positional: p:produce(topic, value [, key]) with on_delivery
 --        table:      p:produce{topic=, value= [, key=]} with on_delivery
+--        offsets:    positional, on_delivery with delivery.report.fields=none
+--                    (a success's message without value, key, headers, timestamp)
 --        failures:   positional, on_delivery for failed messages only
 --                    (delivery.report.only.error: successes are counted in C)
 --        no-report:  positional without on_delivery (the produce path alone)
@@ -22,6 +24,7 @@ for i = 7, #arg do
   conf[assert(k, "expected key=value")] = v
 end
 if form == "failures" then conf["delivery.report.only.error"] = true end
+if form == "offsets" then conf["delivery.report.fields"] = "none" end
 if form ~= "no-report" then
   conf.on_delivery = function(err) if err then failed = failed + 1 else delivered = delivered + 1 end end
 end

@@ -107,6 +107,8 @@ for _, c in ipairs(cases) do
     if name:match("^produce %d+B %a+$") then
       target("produce, positional, of C", name, lua, ratio(name, lua .. " positional", "C"), 0.9)
       target("produce, table form, of C", name, lua, ratio(name, lua .. " table", "C"), 0.75)
+      target("produce, on_delivery with delivery.report.fields=none, of C", name, lua,
+        ratio(name, lua .. " offsets", "C"), 0.9)
       target("produce, on_delivery for failures only, of C", name, lua, ratio(name, lua .. " failures", "C"), 0.9)
       target("produce, of confluent-kafka-python", name, lua, ratio(name, lua .. " positional", "python"), 2.5)
     elseif name:match("^consume") then

@@ -53,6 +53,14 @@ function helpers.drain(consumer, seconds)
   return got
 end
 
+-- The keys of a table, sorted.
+function helpers.sorted_keys(t)
+  local keys = {}
+  for k in pairs(t) do keys[#keys + 1] = k end
+  table.sort(keys)
+  return keys
+end
+
 --- The message of the error fn raises (fails the spec when it raises none).
 function helpers.errmsg(fn)
   local ok, err = pcall(fn)

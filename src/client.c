@@ -135,7 +135,7 @@ static void serve_delivery(lua_State *L, rdk_client *c, rd_kafka_event_t *ev) {
                 rdk_push_error(L, rkm->err, NULL, 0);
             else
                 lua_pushnil(L);
-            rdk_push_message(L, rkm);
+            rdk_push_message_fields(L, rkm, rkm->err ? RDK_FIELDS_ALL : c->report_fields);
             if (rkm->_private != NULL) {
                 lua_pushvalue(L, -3);
                 lua_setfield(L, -2, "opaque");

@@ -58,6 +58,37 @@ static void set_property(lua_State *L, rd_kafka_conf_t *conf, const char *key) {
     luaL_error(L, "config key '%s': %s", key, errstr);
 }
 
+/* delivery.report.fields (a producer's, the module's own): which optional
+ * fields a successful delivery's message gets, as a comma-separated list of
+ * key, value, headers, timestamp, or "all" or "none". */
+static void set_report_fields(lua_State *L, rdk_client *c, const char *key) {
+    static const char *const names[] = {"key", "value", "headers", "timestamp"};
+    const char *value, *p;
+    char buf[64];
+    int fields = 0;
+    value = value_string(L, key, buf, sizeof buf);
+    if (strcmp(value, "all") == 0) {
+        c->report_fields = RDK_FIELDS_ALL;
+        return;
+    }
+    for (p = value; *p != '\0' && strcmp(value, "none") != 0;) {
+        size_t len = strcspn(p, ","), i;
+        for (i = 0; i < 4; i++)
+            if (strlen(names[i]) == len && strncmp(p, names[i], len) == 0)
+                break;
+        if (i == 4) {
+            lua_pushlstring(L, p, len);
+            luaL_error(L, "config key '%s': unknown field '%s' (a comma-separated list of key, value, "
+                          "headers, timestamp; or all, or none)", key, lua_tostring(L, -1));
+        }
+        fields |= 1 << i;
+        p += len;
+        if (*p == ',')
+            p++;
+    }
+    c->report_fields = fields;
+}
+
 /* Reads the table at idx; librdkafka properties go into a new conf, callback
  * functions (the keys in rdk_callback_names whose bit is in allowed_callbacks)
  * into the callback table at env. Raises on anything else, naming the key.
@@ -91,7 +122,10 @@ rd_kafka_conf_t *rdk_conf_from_table(lua_State *L, int idx, rdk_client *c, int e
         }
         if (cb >= 0 || lua_type(L, -1) == LUA_TFUNCTION)
             luaL_error(L, "config key '%s': not a callback a %s takes", key, c->mt);
-        set_property(L, conf, key);
+        if (strcmp(key, "delivery.report.fields") == 0 && strcmp(c->mt, RDK_PRODUCER_MT) == 0)
+            set_report_fields(L, c, key);
+        else
+            set_property(L, conf, key);
         lua_pop(L, 1);
     }
     /* librdkafka 2.0.2 has no throttle event: its callback only takes a

@@ -34,9 +34,15 @@ static void push_headers(lua_State *L, const rd_kafka_message_t *rkm) {
 
 /* {topic, partition, offset, key, value, timestamp, headers}; absent parts are nil. */
 void rdk_push_message(lua_State *L, const rd_kafka_message_t *rkm) {
+    rdk_push_message_fields(L, rkm, RDK_FIELDS_ALL);
+}
+
+/* The same with only the optional fields in `fields` (RDK_FIELD_x bits):
+ * topic, partition and offset always. */
+void rdk_push_message_fields(lua_State *L, const rd_kafka_message_t *rkm, int fields) {
     rd_kafka_timestamp_type_t tstype;
     int64_t ts;
-    lua_createtable(L, 0, 7);
+    lua_createtable(L, 0, fields == RDK_FIELDS_ALL ? 7 : 4);
     if (rkm->rkt != NULL) {
         lua_pushstring(L, rd_kafka_topic_name(rkm->rkt));
         lua_setfield(L, -2, "topic");
@@ -47,19 +53,23 @@ void rdk_push_message(lua_State *L, const rd_kafka_message_t *rkm) {
         rdk_pushint64(L, rkm->offset);
         lua_setfield(L, -2, "offset");
     }
-    if (rkm->key != NULL) {
+    if (fields == 0)
+        return;
+    if (rkm->key != NULL && (fields & RDK_FIELD_KEY)) {
         lua_pushlstring(L, (const char *)rkm->key, rkm->key_len);
         lua_setfield(L, -2, "key");
     }
-    if (rkm->payload != NULL) {
+    if (rkm->payload != NULL && (fields & RDK_FIELD_VALUE)) {
         lua_pushlstring(L, (const char *)rkm->payload, rkm->len);
         lua_setfield(L, -2, "value");
     }
-    ts = rd_kafka_message_timestamp(rkm, &tstype);
+    ts = (fields & RDK_FIELD_TIMESTAMP) ? rd_kafka_message_timestamp(rkm, &tstype) : -1;
     if (ts >= 0) {
         rdk_pushint64(L, ts);
         lua_setfield(L, -2, "timestamp");
     }
+    if (!(fields & RDK_FIELD_HEADERS))
+        return;
     push_headers(L, rkm);
 }
 

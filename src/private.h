@@ -50,6 +50,7 @@ typedef struct rdk_client {
     int callbacks;           /* bit (1 << RDK_ON_x) set for each callback given */
     int event_done;          /* the event being served was served to its end */
     int only_errors;         /* delivery.report.only.error: on_delivery for failures only (producer) */
+    int report_fields;       /* delivery.report.fields: a success's message fields (RDK_FIELD_x) */
     long long in_flight;     /* produced, delivery not yet reported (producer) */
     long long reports_seen;  /* delivery reports taken from events (producer) */
     long long close_failed;  /* reports with an error served while closing */
@@ -141,6 +142,10 @@ void rdk_open_shutdown(lua_State *L);
 
 /* message.c */
 void rdk_push_message(lua_State *L, const rd_kafka_message_t *rkm);
+/* The optional fields of a message table (topic, partition, offset always). */
+enum { RDK_FIELD_KEY = 1, RDK_FIELD_VALUE = 2, RDK_FIELD_HEADERS = 4, RDK_FIELD_TIMESTAMP = 8,
+       RDK_FIELDS_ALL = 15 };
+void rdk_push_message_fields(lua_State *L, const rd_kafka_message_t *rkm, int fields);
 int rdk_push_message_protected(lua_State *L); /* (handle) -> msg | nil, err, of c->message */
 int rdk_push_error_protected(lua_State *L);   /* (handle) -> nil, err, of c->event, c->partition */
 int rdk_consume_fill_protected(lua_State *L); /* consume.c: a batch of ready messages */

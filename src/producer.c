@@ -36,6 +36,7 @@ static int producer_new(lua_State *L) {
     rdk_client *c;
     lua_settop(L, 1);
     c = rdk_new_client(L, RDK_PRODUCER_MT);
+    c->report_fields = RDK_FIELDS_ALL;
     rdk_getuservalue(L, 2);
     conf = rdk_conf_from_table(L, 1, c, 3,
                                1 << RDK_ON_DELIVERY | 1 << RDK_ON_ERROR | 1 << RDK_ON_LOG | 1 << RDK_ON_STATS |

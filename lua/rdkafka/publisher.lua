@@ -71,6 +71,9 @@ function M.new(opts)
       "follows every event's delivery; its counters count them)", 2)
   end
   conf["bootstrap.servers"] = opts.brokers
+  -- A delivered event's report needs only its opaque (the sequence number):
+  -- no copy of its value and headers (a failure's report has every field).
+  conf["delivery.report.fields"] = conf["delivery.report.fields"] or "none"
   conf.on_delivery = function(err, msg)
     self:_settle(msg)
     if err then

@@ -162,6 +162,50 @@ describe("edge cases", function()
     single:close()
   end)
 
+  it("delivery.report.fields limits a success's message to the fields listed; a failure's has them all", function()
+    local single = helpers.mock_with_topics { edge = 1 }
+    local function reports_with(fields)
+      local got = {}
+      local p = rdkafka.producer { ["bootstrap.servers"] = single.bootstrap_servers,
+        ["delivery.report.fields"] = fields,
+        on_delivery = function(err, msg) got[#got + 1] = { err = err and err.name, msg = msg } end }
+      assert.is_true(p:produce { topic = "edge", key = "k", value = "v", headers = { h = "1" }, opaque = "o" })
+      assert.are.equal(0, p:flush(10))
+      p:close()
+      return got[1]
+    end
+    local r = reports_with("none")
+    assert.is_nil(r.err)
+    assert.are.same({ "offset", "opaque", "partition", "topic" }, helpers.sorted_keys(r.msg))
+    assert.are.equal("o", r.msg.opaque)
+    r = reports_with("value,timestamp")
+    assert.are.same({ "offset", "opaque", "partition", "timestamp", "topic", "value" }, helpers.sorted_keys(r.msg))
+    r = reports_with("all")
+    assert.are.same({ "headers", "key", "offset", "opaque", "partition", "timestamp", "topic", "value" },
+      helpers.sorted_keys(r.msg))
+    -- A failure (purged while the broker is down) comes with every field.
+    local failed
+    local p = rdkafka.producer { ["bootstrap.servers"] = single.bootstrap_servers, ["delivery.report.fields"] = "",
+      on_delivery = function(err, msg) failed = { err = err and err.name, msg = msg } end }
+    single:broker_down(1)
+    assert.is_true(p:produce { topic = "edge", key = "k", value = "v", headers = { h = "1" } })
+    assert.is_true(p:purge())
+    assert.are.equal(0, p:flush(10))
+    assert.are.equal("_PURGE_QUEUE", failed.err)
+    assert.are.equal("v", failed.msg.value)
+    assert.are.equal("k", failed.msg.key)
+    assert.are.same({ { "h", "1" } }, failed.msg.headers)
+    p:close(0)
+    single:close()
+    -- Bad values name the key and the field.
+    assert.matches("config key 'delivery.report.fields': unknown field 'valu' %(a comma%-separated list",
+      errmsg(function() rdkafka.producer { ["delivery.report.fields"] = "key,valu" } end))
+    assert.matches("config key 'delivery.report.fields': string, number or boolean expected, got table",
+      errmsg(function() rdkafka.producer { ["delivery.report.fields"] = {} } end))
+    assert.matches("delivery.report.fields",
+      errmsg(function() rdkafka.consumer { ["group.id"] = "g", ["delivery.report.fields"] = "none" } end))
+  end)
+
   it("a publisher refuses delivery.report.only.error: it follows every event's delivery", function()
     local publisher = require("rdkafka.publisher")
     assert.matches("option 'delivery.report.only.error' is not supported",
