@@ -59,32 +59,33 @@ static void set_property(lua_State *L, rd_kafka_conf_t *conf, const char *key) {
 }
 
 /* delivery.report.fields (a producer's, the module's own): which optional
- * fields a successful delivery's message gets, as a comma-separated list of
- * key, value, headers, timestamp, or "all" or "none". */
+ * fields a successful delivery's message gets: a comma-separated list of
+ * key, value, headers, timestamp, or "all", or "none" (or ""). */
 static void set_report_fields(lua_State *L, rdk_client *c, const char *key) {
     static const char *const names[] = {"key", "value", "headers", "timestamp"};
     const char *value, *p;
     char buf[64];
     int fields = 0;
     value = value_string(L, key, buf, sizeof buf);
-    if (strcmp(value, "all") == 0) {
-        c->report_fields = RDK_FIELDS_ALL;
+    if (strcmp(value, "all") == 0 || strcmp(value, "none") == 0 || *value == '\0') {
+        c->report_fields = strcmp(value, "all") == 0 ? RDK_FIELDS_ALL : 0;
         return;
     }
-    for (p = value; *p != '\0' && strcmp(value, "none") != 0;) {
+    for (p = value;; p++) {
         size_t len = strcspn(p, ","), i;
         for (i = 0; i < 4; i++)
             if (strlen(names[i]) == len && strncmp(p, names[i], len) == 0)
                 break;
         if (i == 4) {
             lua_pushlstring(L, p, len);
-            luaL_error(L, "config key '%s': unknown field '%s' (a comma-separated list of key, value, "
-                          "headers, timestamp; or all, or none)", key, lua_tostring(L, -1));
+            luaL_error(L, "config key '%s': %s '%s' (a comma-separated list of key, value, headers, "
+                          "timestamp; or all, or none, alone)", key,
+                       len == 0 ? "empty field in" : "unknown field", len == 0 ? value : lua_tostring(L, -1));
         }
         fields |= 1 << i;
         p += len;
-        if (*p == ',')
-            p++;
+        if (*p == '\0')
+            break;
     }
     c->report_fields = fields;
 }

@@ -23,8 +23,11 @@
  * thread, and the first error one raises is raised once the call is done.
  * A delivery report's message is a table with `topic`, `partition`,
  * `offset`, `key`, `value`, `headers`, `timestamp` and the `opaque` given to
- * `produce`. With `delivery.report.only.error = true` in `conf`,
- * `on_delivery` runs for failed messages only (successes are still counted).
+ * `produce`; `delivery.report.fields` in `conf` (a comma-separated list of
+ * key, value, headers, timestamp, or "all", or "none") limits a successful
+ * delivery's message to those besides topic, partition, offset and opaque.
+ * With `delivery.report.only.error = true` in `conf`, `on_delivery` runs for
+ * failed messages only (successes are still counted).
  * @classmod rdkafka.Producer
  */
 

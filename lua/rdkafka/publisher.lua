@@ -43,7 +43,9 @@ local KNOWN = { brokers = "string", name = "string", codec = true, on_failure = 
 --   log), `log(level, line)`, `queue_full_wait` (seconds publish waits for
 --   room when the local queue is full, default 10; 0 in an event loop such as
 --   nginx's, where waiting blocks), and any librdkafka property (a key with a
---   dot, or acks, debug, partitioner, log_level).
+--   dot, or acks, debug, partitioner, log_level). `delivery.report.fields`
+--   defaults to "none" here (a delivered event's report needs no copy of its
+--   value); `delivery.report.only.error` is refused.
 function M.new(opts)
   options.check("publisher", opts, KNOWN, { "brokers" })
   local wait = opts.queue_full_wait
@@ -62,6 +64,7 @@ function M.new(opts)
     -- from head to tail, and those reported out of order: what reported()
     -- answers from.
     in_flight = {}, head = 1, tail = 0, reported_early = {},
+    unsettled = {}, -- event-id -> sequence number, for the events in flight
   }, Publisher)
   local conf = options.librdkafka(opts)
   local only_errors = conf["delivery.report.only.error"]
@@ -71,7 +74,7 @@ function M.new(opts)
       "follows every event's delivery; its counters count them)", 2)
   end
   conf["bootstrap.servers"] = opts.brokers
-  -- A delivered event's report needs only its opaque (the sequence number):
+  -- A delivered event's report needs only its opaque (its event-id):
   -- no copy of its value and headers (a failure's report has every field).
   conf["delivery.report.fields"] = conf["delivery.report.fields"] or "none"
   conf.on_delivery = function(err, msg)
@@ -97,11 +100,14 @@ function M.new(opts)
   return self
 end
 
--- A delivery report: its event is no longer in flight. An event carries the
--- sequence number of its event-id as the message's opaque.
+-- A delivery report: its event is no longer in flight.
 function Publisher:_settle(msg)
-  local seq = msg.opaque
-  if type(seq) ~= "number" then return end -- produced directly on .producer (dead letters)
+  -- The opaque is the event-id (random per process): only this publisher's
+  -- own events settle, not what is produced directly on .producer (dead
+  -- letters, or anything with an opaque of its own).
+  local seq = self.unsettled[msg.opaque]
+  if not seq then return end
+  self.unsettled[msg.opaque] = nil
   local q = self.in_flight
   if q[self.head] == seq then
     q[self.head] = nil
@@ -174,7 +180,7 @@ function Publisher:publish(topic, event, opts)
     end
   end
   local msg = { topic = topic, value = value, key = opts.key, partition = opts.partition, headers = headers,
-    opaque = seq }
+    opaque = id }
   local p = self.producer
   local deadline = core.monotonic() + self.queue_full_wait
   local done, err = p:produce(msg)
@@ -185,6 +191,7 @@ function Publisher:publish(topic, event, opts)
     self.counters.published = self.counters.published + 1
     self.tail = self.tail + 1
     self.in_flight[self.tail] = seq
+    self.unsettled[id] = seq
   end
   serve(self, 0)
   if not done then return nil, err end

@@ -180,6 +180,11 @@ describe("edge cases", function()
     assert.are.equal("o", r.msg.opaque)
     r = reports_with("value,timestamp")
     assert.are.same({ "offset", "opaque", "partition", "timestamp", "topic", "value" }, helpers.sorted_keys(r.msg))
+    r = reports_with("key")
+    assert.are.same({ "key", "offset", "opaque", "partition", "topic" }, helpers.sorted_keys(r.msg))
+    r = reports_with("headers")
+    assert.are.same({ "headers", "offset", "opaque", "partition", "topic" }, helpers.sorted_keys(r.msg))
+    assert.are.same({ { "h", "1" } }, r.msg.headers)
     r = reports_with("all")
     assert.are.same({ "headers", "key", "offset", "opaque", "partition", "timestamp", "topic", "value" },
       helpers.sorted_keys(r.msg))
@@ -202,7 +207,14 @@ describe("edge cases", function()
       errmsg(function() rdkafka.producer { ["delivery.report.fields"] = "key,valu" } end))
     assert.matches("config key 'delivery.report.fields': string, number or boolean expected, got table",
       errmsg(function() rdkafka.producer { ["delivery.report.fields"] = {} } end))
-    assert.matches("delivery.report.fields",
+    for _, bad in ipairs { "key,", ",key", "key,,value" } do
+      assert.matches("config key 'delivery.report.fields': empty field in '" .. bad:gsub("%p", "%%%0") .. "'",
+        errmsg(function() rdkafka.producer { ["delivery.report.fields"] = bad } end))
+    end
+    assert.matches("unknown field 'none' %(.*alone%)",
+      errmsg(function() rdkafka.producer { ["delivery.report.fields"] = "key,none" } end))
+    assert.matches("unknown field '1'", errmsg(function() rdkafka.producer { ["delivery.report.fields"] = 1 } end))
+    assert.matches("config key 'delivery.report.fields': No such configuration property",
       errmsg(function() rdkafka.consumer { ["group.id"] = "g", ["delivery.report.fields"] = "none" } end))
   end)
 

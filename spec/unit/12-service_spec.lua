@@ -351,6 +351,23 @@ describe("rdkafka.service", function()
     pub:close()
   end)
 
+  it("a publisher settles only its own events, whatever opaque a message produced on .producer has", function()
+    local t = topic(1)
+    local pub = service.publisher { brokers = brokers, ["linger.ms"] = 200 }
+    assert(pub:publish(t, { n = 1 }))
+    local mark = pub:mark()
+    -- Reports of other messages, as they come to the publisher's on_delivery
+    -- (lingering 200 ms, the event's own report cannot have come yet).
+    for _, opaque in ipairs { mark, tostring(mark), false } do pub:_settle { topic = t, opaque = opaque } end
+    assert.is_false(pub:reported(mark))
+    assert(pub.producer:produce { topic = t, value = "direct", opaque = mark })
+    assert.are.equal(0, pub:flush(10))
+    assert.is_true(pub:reported(mark))
+    assert.are.equal(2, pub.counters.delivered)
+    assert.are.same({}, pub.unsettled)
+    pub:close()
+  end)
+
   it("a pattern routes every matching topic to its handler; raw bytes on request", function()
     local prefix = helpers.unique("pat"):gsub("%-", "_")
     local a, b = topic(1, prefix .. ".a"), topic(1, prefix .. ".b")
