@@ -22,22 +22,26 @@ void rdk_push_columns(lua_State *L, int max) {
     lua_setfield(L, -2, "n");
 }
 
-/* Pushes the batch's arrays (the batch at idx) in column order, then a slot
- * for the last topic name pushed; returns the index of the first. */
+/* Pushes the batch's arrays (the batch at idx) in column order, a slot for
+ * the last topic name pushed, and the key "n"; returns the index of the
+ * first. */
 int rdk_columns_open(lua_State *L, int idx) {
     int i, first = lua_gettop(L) + 1;
-    luaL_checkstack(L, RDK_COLUMNS + 4, NULL);
+    luaL_checkstack(L, RDK_COLUMNS + 5, NULL);
     for (i = 0; i < RDK_COLUMNS; i++) {
         lua_pushstring(L, column_names[i]);
         lua_rawget(L, idx);
     }
     lua_pushnil(L);
+    lua_pushliteral(L, "n");
     return first;
 }
 
-/* Sets the batch's n (the batch at idx). */
-void rdk_columns_count(lua_State *L, int idx, int n) {
-    lua_pushliteral(L, "n");
+/* Sets the batch's n (the batch at idx, opened at first). Allocates nothing
+ * and runs no collector (the key is on the stack and in the batch already):
+ * it comes after the fill stopped at an event the caller must still serve. */
+void rdk_columns_count(lua_State *L, int first, int idx, int n) {
+    lua_pushvalue(L, first + RDK_COLUMNS + 1);
     lua_pushinteger(L, n);
     lua_rawset(L, idx);
 }
@@ -51,7 +55,7 @@ void rdk_columns_settle(lua_State *L, int idx, int n) {
         lua_pushnil(L);
         lua_rawseti(L, first + i, n + 1);
     }
-    rdk_columns_count(L, idx, n);
+    rdk_columns_count(L, first, idx, n);
 }
 
 /* Row n of the batch, from a message. The slot after the arrays holds the

@@ -181,7 +181,7 @@ int rdk_consume_fill_protected(lua_State *L) {
         rd_kafka_event_destroy(ev);
     }
     if (columns)
-        rdk_columns_count(L, 2, (int)n);
+        rdk_columns_count(L, first, 2, (int)n);
     lua_pushinteger(L, n);
     return 1;
 }

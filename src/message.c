@@ -42,7 +42,7 @@ void rdk_push_message(lua_State *L, const rd_kafka_message_t *rkm) {
 void rdk_push_message_fields(lua_State *L, const rd_kafka_message_t *rkm, int fields) {
     rd_kafka_timestamp_type_t tstype;
     int64_t ts;
-    lua_createtable(L, 0, fields == RDK_FIELDS_ALL ? 7 : 4);
+    lua_createtable(L, 0, fields == RDK_FIELDS_ALL ? 8 : 5); /* with room for an opaque */
     if (rkm->rkt != NULL) {
         lua_pushstring(L, rd_kafka_topic_name(rkm->rkt));
         lua_setfield(L, -2, "topic");

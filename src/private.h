@@ -155,7 +155,7 @@ int rdk_push_header_list(lua_State *L, const rd_kafka_message_t *rkm); /* 1 when
 #define RDK_COLUMNS 7
 void rdk_push_columns(lua_State *L, int max);
 int rdk_columns_open(lua_State *L, int idx);
-void rdk_columns_count(lua_State *L, int idx, int n);
+void rdk_columns_count(lua_State *L, int first, int idx, int n);
 void rdk_columns_settle(lua_State *L, int idx, int n);
 void rdk_columns_add(lua_State *L, int first, int n, const rd_kafka_message_t *rkm);
 void rdk_columns_add_table(lua_State *L, int first, int n, int msg);
