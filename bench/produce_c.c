@@ -8,6 +8,7 @@
 #include <string.h>
 #include <time.h>
 #include <librdkafka/rdkafka.h>
+#include "bench.h"
 
 #define NKEYS 1000
 
@@ -20,20 +21,6 @@ static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaqu
         failed++;
     else
         delivered++;
-}
-
-static double now(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
-static void set(rd_kafka_conf_t *conf, const char *key, const char *value) {
-    char errstr[512];
-    if (rd_kafka_conf_set(conf, key, value, errstr, sizeof errstr) != RD_KAFKA_CONF_OK) {
-        fprintf(stderr, "%s: %s\n", key, errstr);
-        exit(2);
-    }
 }
 
 int main(int argc, char **argv) {

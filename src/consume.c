@@ -188,15 +188,20 @@ int rdk_consume_fill_protected(lua_State *L) {
 
 /* Runs the fill (appending msg, at the top, when with_msg); returns the new
  * n, or -1 when it failed (the error is kept). */
-static int fill(lua_State *L, rdk_client *c, int base, int result, int n, int max, int with_msg,
-                int columns) {
-    int msg = lua_gettop(L);
-    c->event = NULL;
+/* Pushes the fill function and its first four arguments. */
+static void push_fill(lua_State *L, int result, int n, int max) {
     lua_pushvalue(L, rdk_upvalue(RDK_UP_FILL));
     lua_pushvalue(L, 1);
     lua_pushvalue(L, result);
     lua_pushinteger(L, n);
     lua_pushinteger(L, max);
+}
+
+static int fill(lua_State *L, rdk_client *c, int base, int result, int n, int max, int with_msg,
+                int columns) {
+    int msg = lua_gettop(L);
+    c->event = NULL;
+    push_fill(L, result, n, max);
     if (with_msg)
         lua_pushvalue(L, msg);
     else
@@ -211,11 +216,7 @@ static int fill(lua_State *L, rdk_client *c, int base, int result, int n, int ma
         if (columns) {
             /* The rows stored before the error are the caller's: the count
              * says so (in a protected call: it may allocate). */
-            lua_pushvalue(L, rdk_upvalue(RDK_UP_FILL));
-            lua_pushvalue(L, 1);
-            lua_pushvalue(L, result);
-            lua_pushinteger(L, c->filled);
-            lua_pushinteger(L, 0);
+            push_fill(L, result, c->filled, 0);
             lua_pushnil(L);
             lua_pushboolean(L, 1);
             lua_pushboolean(L, 1);
