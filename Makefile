@@ -37,7 +37,8 @@ all: $(OUT) $(SPEC_FORK) $(SPEC_GETPID) $(SPEC_NO_THREADS)
 $(OUT): $(SRC) $(HDR)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(WARN) -std=gnu99 -fPIC -shared -fvisibility=hidden $(LUA_INC) $(RDKAFKA_CFLAGS) \
-		-o $@ $(SRC) $(RDKAFKA_LIBS)
+		-o $@.tmp $(SRC) $(RDKAFKA_LIBS)
+	@mv -f $@.tmp $@  # a new file, not a rewrite: processes using the old one keep it
 
 # A test helper only: fork() for the specs of handles used after fork.
 $(SPEC_FORK): spec/support/fork.c
