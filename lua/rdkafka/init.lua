@@ -34,13 +34,22 @@ local M = {
 -- @tfield boolean fatal the client is unusable: close it and create a new one
 -- @tfield boolean txn_requires_abort the current transaction must be aborted
 
+-- A broker that hangs with its sockets open (a stopped process, a dead
+-- host) holds its requests until this timeout: with librdkafka's 60 s its
+-- partitions wait a minute, and a producer's thread for that broker spins
+-- meanwhile (about half a core, measured: spec/faults/pause.lua). After 10 s
+-- the clients drop the connection and move on to the new leaders.
+local SOCKET_TIMEOUT_MS = 10000
+
 -- Safe defaults a user would want; anything given in conf wins.
 local PRODUCER_DEFAULTS = {
   ["enable.idempotence"] = true,        -- no duplicates or reordering on retry
   ["partitioner"] = "murmur2_random",   -- same key, same partition as the Java client
+  ["socket.timeout.ms"] = SOCKET_TIMEOUT_MS,
 }
 local CONSUMER_DEFAULTS = {
   ["enable.auto.commit"] = false,       -- commit only what the application processed
+  ["socket.timeout.ms"] = SOCKET_TIMEOUT_MS,
   -- librdkafka before 2.2 stops fetching for up to a second once its local
   -- queue reaches queued.min.messages (100,000 by default): a consumer able
   -- to handle more per second idles. A higher count leaves the payload bound
