@@ -9,6 +9,9 @@
 #                         (bench/all: C, kcat, confluent-kafka-python,
 #                         lua-resty-kafka), results into bench/results/
 #   make bench-smoke      the same, once, with small counts (CI runs it)
+#   make faults           the fault suite on a 3-node cluster (spec/faults/run):
+#                         brokers killed, paused, all down; consumers, services
+#                         and producers killed or closed mid-stream
 LUA ?= 5.4
 CC ?= cc
 CFLAGS ?= -O2 -g
@@ -31,7 +34,7 @@ SPEC_FORK = build/$(LUA)/spec/fork.so
 SPEC_GETPID = build/$(LUA)/spec/getpid_count.so
 SPEC_NO_THREADS = build/$(LUA)/spec/no_threads.so
 
-.PHONY: all deps demo test unit bench bench-smoke clean
+.PHONY: all deps demo test unit bench bench-smoke faults clean
 all: $(OUT) $(SPEC_FORK) $(SPEC_GETPID) $(SPEC_NO_THREADS)
 
 $(OUT): $(SRC) $(HDR)
@@ -78,6 +81,9 @@ bench: deps
 
 bench-smoke: deps
 	bench/all --smoke
+
+faults: deps all
+	spec/faults/run
 
 clean:
 	rm -rf build

@@ -110,7 +110,13 @@ function lib.read_all(bootstrap, topic, partitions, fn)
   local list, left = {}, 0
   local highs = {}
   for p = 0, partitions - 1 do
-    local _, high = assert(c:watermarks(topic, p, 30))
+    local low, high
+    local until_ = lib.now() + 60 -- right after a restart a partition may have no leader yet
+    repeat
+      low, high = c:watermarks(topic, p, 10)
+      if not low then lib.sleep(0.5) end
+    until low or lib.now() > until_
+    assert(low, tostring(high))
     highs[p] = high
     list[#list + 1] = { topic = topic, partition = p, offset = "beginning" }
   end
@@ -138,7 +144,7 @@ end
 
 --- Counts, for values "<key>:<seq>[:...]" with seq 1..sent[key] per key, how many
 --- are missing, how many came more than once, and how many came after a
---- later one of the same key.
+--- later one of the same key; `seen` holds every "<key>:<seq>" read.
 function lib.check_keyed(bootstrap, topic, partitions, sent)
   local seen, last = {}, {}
   local dup, reordered, unknown = 0, 0, 0
@@ -161,7 +167,8 @@ function lib.check_keyed(bootstrap, topic, partitions, sent)
       if not seen[key .. ":" .. seq] then lost = lost + 1 end
     end
   end
-  return { read = read, sent = total, lost = lost, duplicated = dup, reordered = reordered, unknown = unknown }
+  return { read = read, sent = total, lost = lost, duplicated = dup, reordered = reordered, unknown = unknown,
+    seen = seen }
 end
 
 --- Process CPU seconds (every thread: librdkafka's too).
