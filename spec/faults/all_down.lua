@@ -101,7 +101,8 @@ local notes
 if MODE == "buffer" then
   ok = ok and failed == 0 and delivered == i
   notes = ("%d produced while the cluster was down or starting, all delivered; first delivery %.1f s after"
-    .. " the restart began (the cluster served again after %.1f s)"):format(outage_sent, recovered or -1, restart_done or -1)
+    .. " the restart began (the cluster served again after %.1f s)")
+    :format(outage_sent, recovered or -1, restart_done or -1)
 else
   ok = ok and failed > 0 and failed == (failures._MSG_TIMED_OUT or 0)
   notes = ("message.timeout.ms 5 s: %d reported _MSG_TIMED_OUT (%d of them written anyway), %d delivered,"

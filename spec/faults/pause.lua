@@ -121,9 +121,9 @@ local sent = {}
 for k, v in pairs(seq) do sent[k] = v end
 local r = lib.check_keyed(bootstrap, topic, PARTITIONS, sent)
 local cpu_share = cpu_paused / PAUSE
-lib.say(("delivered %d, failed %d, left %d; consumed %d (+%d again); read back %d: lost %d, duplicated %d, reordered %d;"
-  .. " CPU %.2f of a core while paused, %.2f after"):format(delivered, failed, left, consumed_unique, consumed_dup,
-  r.read, r.lost, r.duplicated, r.reordered, cpu_share, cpu_resumed))
+lib.say(("delivered %d, failed %d, left %d; consumed %d (+%d again); read back %d: lost %d, duplicated %d,"
+  .. " reordered %d; CPU %.2f of a core while paused, %.2f after"):format(delivered, failed, left,
+  consumed_unique, consumed_dup, r.read, r.lost, r.duplicated, r.reordered, cpu_share, cpu_resumed))
 -- Both must be served again (before the resume when the cluster moved the
 -- partitions and the client noticed, else right after it). Moving on before
 -- the resume is reported, not required: with librdkafka 2.0.2 the consumer
