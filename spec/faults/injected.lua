@@ -84,7 +84,8 @@ lib.say(("rounds 1-3 read back: %d read, lost %d, duplicated %d, reordered %d; r
 -- Round 4's messages are in the topic too (before the fatal error some were
 -- delivered): the check above counts them as unknown values past sent[key].
 lib.result {
-  fault = ("mock cluster: %.0f ms round trips on one broker; 20 retriable Produce errors; then a fatal one"):format(RTT * 1000),
+  fault = ("mock cluster: %.0f ms round trips on one broker; 20 retriable Produce errors; then a fatal one")
+    :format(RTT * 1000),
   sent = 4 * N, lost = r.lost, duplicated = r.duplicated, recover = slowest,
   ok = #base.failed + #slow.failed + #retried.failed == 0 and base.left + slow.left + retried.left == 0
     and r.lost == 0 and r.duplicated == 0 and r.reordered == 0 and slowest < 5
