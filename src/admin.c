@@ -1,6 +1,7 @@
 /* rdkafka.Admin: a handle for Kafka's admin requests, and the request
  * machinery the admin_*.c files share. Topics, partitions and records are
- * here; configs in admin_configs.c, consumer groups in admin_groups.c.
+ * here; configs in admin_configs.c, consumer groups in admin_groups.c, ACLs
+ * in admin_acls.c.
  *
  * A request runs on a queue of its own; while it waits, the handle's own
  * events (on_error, on_log, on_stats, on_throttle) are served between
@@ -56,7 +57,7 @@ static int admin_new(lua_State *L) {
     rdk_signals_restore(&saved);
     if (c->rk == NULL) {
         rd_kafka_conf_destroy(conf);
-        return luaL_error(L, "rdkafka.admin: %s", errstr);
+        return rdk_raise_redacted(L, 2, "rdkafka.admin", errstr);
     }
     if (RDK_HAS(c, RDK_ON_LOG))
         rd_kafka_set_log_queue(c->rk, NULL);
@@ -323,18 +324,20 @@ rd_kafka_event_t *rdk_admin_run(lua_State *L, rdk_admin_req *r, void (*send)(rdk
         return NULL;
     }
     if (rd_kafka_event_error(ev) != RD_KAFKA_RESP_ERR_NO_ERROR) {
-        rdk_return_error(L, rd_kafka_event_error(ev), rd_kafka_event_error_string(ev));
+        lua_pushnil(L);
+        rdk_push_client_error(L, 1, rd_kafka_event_error(ev), rd_kafka_event_error_string(ev), 0);
         return NULL;
     }
     return ev;
 }
 
-/* Pushes nil, or an error object for code and message. */
+/* Pushes nil, or an error object for code and message (librdkafka's text,
+ * redacted with the secrets of the handle at 1). */
 void rdk_admin_push_error(lua_State *L, rd_kafka_resp_err_t code, const char *message) {
     if (code == RD_KAFKA_RESP_ERR_NO_ERROR)
         lua_pushnil(L);
     else
-        rdk_push_error(L, code, message, 0);
+        rdk_push_client_error(L, 1, code, message, 0);
 }
 
 /* {{<key>=, error=}, ...} from topic results. */
@@ -631,29 +634,36 @@ static int forget_in_child(rdk_client *c) {
 /***
  * Serves what is left for the callbacks, then destroys the handle, waiting
  * at most `timeout` for librdkafka. Closing a closed handle does nothing.
- * Also runs on `<close>`. Raises when no thread can be started to close it
- * (the handle stays open).
+ * Also runs on `<close>`.
  * @function close
  * @tparam[opt=10] number timeout seconds
+ * @treturn[1] boolean `true`
+ * @treturn[2] nil
+ * @treturn[2] rdkafka.Error err `_FAIL` when no thread could be started to
+ *   close it (the handle stays open)
  */
 static int admin_close(lua_State *L) {
     rdk_client *c = rdk_check_closable(L, 1, RDK_ADMIN_MT, "close");
     int timeout_ms, base, thread_err;
-    if (c->rk == NULL || forget_in_child(c))
-        return 0;
+    if (c->rk == NULL || forget_in_child(c)) {
+        lua_pushboolean(L, 1);
+        return 1;
+    }
     timeout_ms = rdk_check_timeout_ms(L, 2, CLOSE_TIMEOUT_MS);
     base = rdk_enter(L, c, 2, "close");
     if ((thread_err = rdk_shutdown_prepare(c->shutdown)) != 0) {
         rdk_leave(L, c, base);
-        return luaL_error(L, "could not start a thread to close the admin handle (error %d): it is still open",
-                          thread_err);
+        return rdk_return_error(L, RD_KAFKA_RESP_ERR__FAIL,
+                                lua_pushfstring(L, "could not start a thread to close the admin handle "
+                                                   "(error %d): it is still open", thread_err));
     }
     c->closing = 1;
     rdk_serve_queue(L, c, base, c->queue, 0, 100000, 0);
     release_requests(c);
     destroy(c, rdk_now_ms() + timeout_ms);
     rdk_leave(L, c, base);
-    return 0;
+    lua_pushboolean(L, 1);
+    return 1;
 }
 
 static int admin_gc(lua_State *L) {
@@ -696,6 +706,7 @@ void rdk_open_admin(lua_State *L) {
     rdk_new_class(L, RDK_ADMIN_MT, methods, metamethods);
     rdk_add_methods(L, RDK_ADMIN_MT, rdk_admin_config_methods);
     rdk_add_methods(L, RDK_ADMIN_MT, rdk_admin_group_methods);
+    rdk_add_methods(L, RDK_ADMIN_MT, rdk_admin_acl_methods);
     /* The method table, for methods the Lua layer adds (alter_configs). */
     luaL_getmetatable(L, RDK_ADMIN_MT);
     lua_getfield(L, -1, "__index");

@@ -79,8 +79,9 @@ static void push_resource_head(lua_State *L, const rd_kafka_ConfigResource_t *re
  * Reads the configs of topics or brokers (one broker per call).
  * @function describe_configs
  * @tparam table resources `{{type="topic"|"broker", name=}, ...}`; a
- *   broker's name is its id (a number or a string), `""` the cluster-wide
- *   default of dynamic broker configs
+ *   broker's name is its id (a number or a string of digits); the
+ *   cluster-wide default of dynamic broker configs (Kafka's `""`) cannot be
+ *   addressed with librdkafka 2.0.2, and `""` is refused
  * @tparam[opt] number|table opts a timeout in seconds, or `{timeout=}`
  * @treturn[1] table `{{type=, name=, error=, configs=}, ...}`, `configs` a
  *   table `{[key]={value=, default=, read_only=, sensitive=, source=}}`; a

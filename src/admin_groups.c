@@ -1,5 +1,5 @@
 /* rdkafka.Admin: consumer groups (list, describe, delete) and their
- * committed offsets (list, alter). */
+ * committed offsets (list, alter, delete). */
 #include <string.h>
 #include "private.h"
 
@@ -7,12 +7,13 @@
  * @submodule rdkafka.Admin
  */
 
-/* Pushes nil or an error object for an error librdkafka keeps (not destroyed). */
+/* Pushes nil or an error object for an error librdkafka keeps (not
+ * destroyed), its text redacted with the secrets of the handle at 1. */
 static void push_error_ref(lua_State *L, const rd_kafka_error_t *e) {
     if (e == NULL || rd_kafka_error_code(e) == RD_KAFKA_RESP_ERR_NO_ERROR)
         lua_pushnil(L);
     else
-        rdk_push_error(L, rd_kafka_error_code(e), rd_kafka_error_string(e), rd_kafka_error_is_fatal(e));
+        rdk_push_client_error(L, 1, rd_kafka_error_code(e), rd_kafka_error_string(e), rd_kafka_error_is_fatal(e));
 }
 
 static void push_state(lua_State *L, rd_kafka_consumer_group_state_t state) {
@@ -323,10 +324,51 @@ static int admin_alter_offsets(lua_State *L) {
     return push_group_offsets(L, groups, n, list);
 }
 
+static void destroy_delete_offsets(void *p) {
+    rd_kafka_DeleteConsumerGroupOffsets_destroy((rd_kafka_DeleteConsumerGroupOffsets_t *)p);
+}
+static void send_delete_offsets(rdk_admin_req *r) {
+    rd_kafka_DeleteConsumerGroupOffsets(r->client->rk, (rd_kafka_DeleteConsumerGroupOffsets_t **)r->items, 1,
+                                        r->options, r->queue);
+}
+
+/***
+ * Deletes a group's committed offsets of some partitions; Kafka refuses a
+ * partition of a topic the group's members are subscribed to.
+ * @function delete_consumer_group_offsets
+ * @tparam string group the group id
+ * @tparam table partitions `{{topic=, partition=}, ...}`
+ * @tparam[opt] number|table opts a timeout in seconds, or `{timeout=}`
+ * @treturn[1] table `{{topic=, partition=, error=}, ...}`, in the order asked
+ * @treturn[2] nil
+ * @treturn[2] rdkafka.Error err (also the group's own error)
+ */
+static int admin_delete_offsets(lua_State *L) {
+    const char *group = check_group(L);
+    rd_kafka_topic_partition_list_t *list;
+    rdk_admin_req *r;
+    rd_kafka_event_t *ev;
+    const rd_kafka_group_result_t **groups;
+    size_t n;
+    void **guard;
+    lua_settop(L, 4);
+    list = rdk_check_partitions(L, 3, 3, RDK_OFFSET_NONE, 0, &guard);
+    r = rdk_admin_request(L, 4, RD_KAFKA_ADMIN_OP_DELETECONSUMERGROUPOFFSETS, 0);
+    rdk_admin_items(L, r, 1, destroy_delete_offsets);
+    if ((r->items[0] = rd_kafka_DeleteConsumerGroupOffsets_new(group, list)) == NULL)
+        luaL_error(L, "not enough memory");
+    if ((ev = rdk_admin_run(L, r, send_delete_offsets, "delete_consumer_group_offsets")) == NULL)
+        return 2;
+    groups = rd_kafka_DeleteConsumerGroupOffsets_result_groups(
+        rd_kafka_event_DeleteConsumerGroupOffsets_result(ev), &n);
+    return push_group_offsets(L, groups, n, list);
+}
+
 const luaL_Reg rdk_admin_group_methods[] = {
     {"list_consumer_groups", admin_list_groups},
     {"describe_consumer_groups", admin_describe_groups},
     {"delete_consumer_groups", admin_delete_groups},
     {"list_consumer_group_offsets", admin_list_offsets},
     {"alter_consumer_group_offsets", admin_alter_offsets},
+    {"delete_consumer_group_offsets", admin_delete_offsets},
     {NULL, NULL}};

@@ -113,8 +113,25 @@ void rdk_call_callback(lua_State *L, int which, int nargs) {
     lua_settop(L, base);
 }
 
+/* Whether a delivery report's error was caused by the producer's fatal
+ * error (fatal_code, none while there is none): it carries the fatal code
+ * (the request that made the producer fatal), or _FATAL, or it is a
+ * message librdkafka purged from the queues because of the fatal error. That
+ * purge is queued by rd_kafka_set_fatal_error after the fatal error event,
+ * so its reports come after that event (c->fatal_seen); a purge the
+ * application made earlier was reported before it. */
+static int caused_by_fatal(const rdk_client *c, rd_kafka_resp_err_t err, rd_kafka_resp_err_t fatal_code) {
+    if (fatal_code == RD_KAFKA_RESP_ERR_NO_ERROR)
+        return 0;
+    return err == fatal_code || err == RD_KAFKA_RESP_ERR__FATAL ||
+           (err == RD_KAFKA_RESP_ERR__PURGE_QUEUE && c->fatal_seen);
+}
+
 static void serve_delivery(lua_State *L, rdk_client *c, rd_kafka_event_t *ev) {
     const rd_kafka_message_t *rkm;
+    char ignored[1];
+    /* Once per event: the fatal state cannot be undone, only reached. */
+    rd_kafka_resp_err_t fatal_code = rd_kafka_fatal_error(c->rk, ignored, sizeof ignored);
     while ((rkm = rd_kafka_event_message_next(ev)) != NULL) {
         /* Counted before anything can fail: a report is never counted twice. */
         c->in_flight--;
@@ -131,8 +148,8 @@ static void serve_delivery(lua_State *L, rdk_client *c, rd_kafka_event_t *ev) {
         }
         rdk_take_opaque(L, SE_ENV, rkm->_private); /* released even when nobody sees it */
         if (RDK_HAS(c, RDK_ON_DELIVERY)) {
-            if (rkm->err)
-                rdk_push_error(L, rkm->err, NULL, 0);
+            if (rkm->err) /* fatal (and so not retriable) when the fatal error caused it */
+                rdk_push_error(L, rkm->err, NULL, caused_by_fatal(c, rkm->err, fatal_code));
             else
                 lua_pushnil(L);
             rdk_push_message_fields(L, rkm, rkm->err ? RDK_FIELDS_ALL : c->report_fields);
@@ -183,13 +200,20 @@ static void serve_error(lua_State *L, rdk_client *c, rd_kafka_event_t *ev) {
     const char *message;
     char buf[512];
     int fatal = rd_kafka_event_error_is_fatal(ev);
+    if (fatal)
+        c->fatal_seen = 1; /* before anything can fail */
     rdk_error_of_event(c->rk, ev, &code, &message, buf, sizeof buf);
+    rdk_push_redacted(L, SE_ENV, message);
+    message = lua_tostring(L, -1);
     if (RDK_HAS(c, RDK_ON_ERROR)) {
         rdk_push_error(L, code, message, fatal);
+        lua_remove(L, -2);
         rdk_call_callback(L, RDK_ON_ERROR, 1);
-    } else if (fatal) {
-        fprintf(stderr, "rdkafka: fatal error %s: %s (set on_error to handle this)\n",
-                rd_kafka_err2name(code), message);
+    } else {
+        if (fatal)
+            fprintf(stderr, "rdkafka: fatal error %s: %s (set on_error to handle this)\n",
+                    rd_kafka_err2name(code), message);
+        lua_pop(L, 1);
     }
 }
 
@@ -267,7 +291,7 @@ static int serve_event_protected(lua_State *L) {
         if (RDK_HAS(c, RDK_ON_LOG) && rd_kafka_event_log(ev, &fac, &text, &level) == 0) {
             lua_pushinteger(L, level);
             lua_pushstring(L, fac);
-            lua_pushstring(L, text);
+            rdk_push_redacted(L, SE_ENV, text);
             rdk_call_callback(L, RDK_ON_LOG, 3);
         }
         break;
@@ -279,6 +303,9 @@ static int serve_event_protected(lua_State *L) {
         break;
     case RD_KAFKA_EVENT_STATS:
         if (RDK_HAS(c, RDK_ON_STATS)) {
+            /* Not redacted: conf.c keeps secrets out of client.id, the
+             * only config value the stats hold, and a search through
+             * JSON for secret text could only break it. */
             lua_pushstring(L, rd_kafka_event_stats(ev));
             rdk_call_callback(L, RDK_ON_STATS, 1);
         }
@@ -442,10 +469,11 @@ int rdk_client_tostring(lua_State *L) {
     rdk_client *c = to_any_client(L, 1);
     if (c == NULL)
         return luaL_argerror(L, 1, "producer, consumer or admin handle expected");
-    if (c->rk == NULL)
+    if (c->rk == NULL) {
         lua_pushfstring(L, "%s (closed)", c->mt);
-    else
+    } else { /* as name(): client.id holds no secret (conf.c refuses one that does) */
         lua_pushfstring(L, "%s (%s)", c->mt, rd_kafka_name(c->rk));
+    }
     return 1;
 }
 

@@ -1,6 +1,7 @@
 /* Turning a Lua table of librdkafka properties into an rd_kafka_conf_t. */
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 #include "private.h"
 
 const char *const rdk_callback_names[RDK_CB_COUNT] = {
@@ -11,6 +12,193 @@ const char *const rdk_callback_names[RDK_CB_COUNT] = {
 static int is_secret(const char *key) {
     return strstr(key, "password") || strstr(key, "secret") || strstr(key, ".pem") ||
            strstr(key, "sasl.oauthbearer.config") || strstr(key, "ssl.key");
+}
+
+/* Values of these keys are secrets: hidden wherever librdkafka's text
+ * reaches Lua (log lines, error messages) and refused inside client.id.
+ * librdkafka 2.0.2 logs sasl.oauthbearer.client.secret at debug=conf (it
+ * does not mark it sensitive). sasl.oauthbearer.config is read apart
+ * (remember_oauthbearer_config): most of it is not secret. */
+static int is_redacted(const char *key) {
+    return strstr(key, "password") || strstr(key, "secret") || strcmp(key, "ssl.key.pem") == 0;
+}
+
+#define REDACTED "[redacted]"
+/* At most this many secrets per handle (rdk_push_redacted keeps them in an
+ * array on the C stack); of them at most MAX_PIECES pieces of
+ * sasl.oauthbearer.config, so whole values (a handful of keys) always fit.
+ * More raises an error: a secret that could not be hidden would leak. */
+#define MAX_SECRETS 32
+#define MAX_PIECES 24
+/* Pieces of sasl.oauthbearer.config shorter than this are not hidden (they
+ * would hide common words); a whole value of a secret key always is. */
+#define MIN_PIECE 4
+
+/* Adds s[0..len) to the handle's secrets: the table at env[RDK_SECRETS]
+ * lists them (1..n) and maps each one to the key it came from. */
+static void add_secret(lua_State *L, int env, const char *key, const char *s, size_t len, int piece) {
+    size_t n;
+    if (len == 0)
+        return;
+    lua_rawgeti(L, env, RDK_SECRETS);
+    if (lua_type(L, -1) != LUA_TTABLE) {
+        lua_pop(L, 1);
+        lua_createtable(L, 4, 4);
+        lua_pushvalue(L, -1);
+        lua_rawseti(L, env, RDK_SECRETS);
+        lua_pushinteger(L, 0);
+        lua_rawseti(L, -2, 0); /* how many are pieces (a number key: no string collides) */
+    }
+    lua_pushlstring(L, s, len);
+    lua_pushvalue(L, -1);
+    lua_rawget(L, -3);
+    if (!lua_isnil(L, -1)) { /* known already */
+        lua_pop(L, 3);
+        return;
+    }
+    lua_pop(L, 1);
+    n = lua_rawlen(L, -2);
+    lua_rawgeti(L, -2, 0);
+    if (piece && lua_tointeger(L, -1) >= MAX_PIECES)
+        luaL_error(L, "config key '%s': more than %d values to keep hidden", key, MAX_PIECES);
+    if (n >= MAX_SECRETS)
+        luaL_error(L, "config key '%s': more than %d secret values in one config", key, MAX_SECRETS);
+    if (piece) {
+        lua_pushinteger(L, lua_tointeger(L, -1) + 1);
+        lua_rawseti(L, -4, 0);
+    }
+    lua_pop(L, 1);
+    lua_pushvalue(L, -1);
+    lua_rawseti(L, -3, (int)n + 1);
+    lua_pushstring(L, key);
+    lua_rawset(L, -3);
+    lua_pop(L, 1);
+}
+
+/* Whether a piece is worth hiding: long enough, and not a number or a JSON
+ * word, which would hide unrelated text. */
+static int is_hideable_piece(const char *p, size_t len) {
+    static const char *const words[] = {"true", "false", "null"};
+    size_t i;
+    if (len < MIN_PIECE)
+        return 0;
+    if (strspn(p, "0123456789.+-") >= len)
+        return 0;
+    for (i = 0; i < sizeof words / sizeof words[0]; i++)
+        if (strlen(words[i]) == len && strncasecmp(p, words[i], len) == 0)
+            return 0;
+    return 1;
+}
+
+/* sasl.oauthbearer.config holds space-separated name=value words. The
+ * principal, its claim name, the scope, its claim name and the token's
+ * lifetime are not secret (they go into the unsecured token as they are);
+ * an extension_<name>'s value and anything librdkafka does not recognise
+ * are: librdkafka 2.0.2 quotes the rest of the config from an unrecognised
+ * word on in its error ("... beginning at: ..."). */
+static void remember_oauthbearer_config(lua_State *L, int env, const char *key, const char *value) {
+    static const char *const plain[] = {"principalClaimName=", "principal=", "scopeClaimName=", "scope=",
+                                        "lifeSeconds="};
+    const char *p;
+    for (p = value + strspn(value, " "); *p != '\0'; p += strspn(p, " ")) {
+        size_t len = strcspn(p, " "), eq = strcspn(p, "="), i;
+        for (i = 0; i < sizeof plain / sizeof plain[0]; i++)
+            if (strncmp(p, plain[i], strlen(plain[i])) == 0 && strlen(plain[i]) <= len)
+                break;
+        if (i == sizeof plain / sizeof plain[0]) {
+            const char *piece = eq < len ? p + eq + 1 : p; /* a name=value word: its value */
+            size_t size = eq < len ? len - eq - 1 : len;
+            if (is_hideable_piece(piece, size))
+                add_secret(L, env, key, piece, size, 1);
+        }
+        p += len;
+    }
+}
+
+/* Remembers the secret in the value on top of the stack (key at -2). */
+static void remember_secret(lua_State *L, int env, const char *key) {
+    char buf[64];
+    const char *value = rdk_config_string(L, -1, buf, sizeof buf);
+    if (value == NULL)
+        return;
+    if (strcmp(key, "sasl.oauthbearer.config") == 0)
+        remember_oauthbearer_config(L, env, key, value);
+    else if (is_redacted(key))
+        add_secret(L, env, key, value, strlen(value), 0);
+}
+
+/* librdkafka puts client.id in the stats, in log lines and in the handle's
+ * name, which all reach Lua as they are: a client.id the config sets must
+ * not contain a secret of the same config. */
+static void check_client_id(lua_State *L, int idx, int env) {
+    char buf[64];
+    const char *client_id;
+    size_t i, n;
+    lua_rawgeti(L, env, RDK_SECRETS);
+    if (lua_type(L, -1) != LUA_TTABLE) {
+        lua_pop(L, 1);
+        return;
+    }
+    lua_pushliteral(L, "client.id");
+    lua_rawget(L, idx);
+    client_id = rdk_config_string(L, -1, buf, sizeof buf);
+    n = lua_rawlen(L, -2);
+    for (i = 1; client_id != NULL && i <= n; i++) {
+        lua_rawgeti(L, -2, (int)i);
+        if (strstr(client_id, lua_tostring(L, -1)) != NULL) {
+            lua_rawget(L, -3);
+            luaL_error(L, "config key 'client.id': must not contain the value of '%s' (librdkafka shows "
+                          "client.id in stats, log lines and the handle's name)", lua_tostring(L, -1));
+        }
+        lua_pop(L, 1);
+    }
+    lua_pop(L, 2);
+}
+
+void rdk_push_redacted(lua_State *L, int env, const char *s) {
+    const char *secret[MAX_SECRETS];
+    size_t size[MAX_SECRETS], n = 0, i, k;
+    luaL_Buffer b;
+    if (s == NULL) {
+        lua_pushnil(L);
+        return;
+    }
+    if (lua_type(L, env) != LUA_TTABLE) { /* no callback table: nothing known to hide */
+        lua_pushstring(L, s);
+        return;
+    }
+    lua_rawgeti(L, env, RDK_SECRETS);
+    if (lua_type(L, -1) == LUA_TTABLE) {
+        size_t count = lua_rawlen(L, -1);
+        for (i = 1; i <= count && n < MAX_SECRETS; i++) {
+            lua_rawgeti(L, -1, (int)i);
+            secret[n] = lua_tolstring(L, -1, &size[n]); /* the list keeps it alive */
+            lua_pop(L, 1);
+            if (secret[n] != NULL && strstr(s, secret[n]) != NULL)
+                n++;
+        }
+    }
+    if (n == 0) { /* the common case: nothing to hide */
+        lua_pop(L, 1);
+        lua_pushstring(L, s);
+        return;
+    }
+    luaL_buffinit(L, &b);
+    for (i = 0; s[i] != '\0';) {
+        size_t longest = 0;
+        for (k = 0; k < n; k++)
+            if (size[k] > longest && strncmp(s + i, secret[k], size[k]) == 0)
+                longest = size[k];
+        if (longest > 0) {
+            luaL_addstring(&b, REDACTED);
+            i += longest;
+        } else {
+            luaL_addchar(&b, s[i]);
+            i++;
+        }
+    }
+    luaL_pushresult(&b);
+    lua_remove(L, -2); /* the list */
 }
 
 static int callback_index(const char *key) {
@@ -45,6 +233,12 @@ static const char *value_string(lua_State *L, const char *key, char *buf, size_t
     if (value == NULL)
         luaL_error(L, "config key '%s': string, number or boolean expected, got %s", key,
                    luaL_typename(L, -1));
+    /* librdkafka reads C strings: a NUL byte would cut the value short, silently. */
+    if (lua_type(L, -1) == LUA_TSTRING && strlen(value) != lua_rawlen(L, -1))
+        luaL_error(L, "config key '%s': the value contains a NUL byte", key);
+    /* "nan" would pass librdkafka's range checks. */
+    if (lua_type(L, -1) == LUA_TNUMBER && !isfinite((double)lua_tonumber(L, -1)))
+        luaL_error(L, "config key '%s': number must be finite", key);
     return value;
 }
 
@@ -112,6 +306,8 @@ rd_kafka_conf_t *rdk_conf_from_table(lua_State *L, int idx, rdk_client *c, int e
         if (lua_type(L, -2) != LUA_TSTRING)
             luaL_error(L, "config keys must be strings, got %s", luaL_typename(L, -2));
         key = lua_tostring(L, -2);
+        if (strlen(key) != lua_rawlen(L, -2))
+            luaL_error(L, "config key '%s...': a key must not contain a NUL byte", key);
         cb = callback_index(key);
         if (cb >= 0 && (allowed_callbacks & (1 << cb))) {
             if (lua_type(L, -1) != LUA_TFUNCTION)
@@ -127,8 +323,10 @@ rd_kafka_conf_t *rdk_conf_from_table(lua_State *L, int idx, rdk_client *c, int e
             set_report_fields(L, c, key);
         else
             set_property(L, conf, key);
+        remember_secret(L, env, key);
         lua_pop(L, 1);
     }
+    check_client_id(L, idx, env);
     /* librdkafka 2.0.2 has no throttle event: its callback only takes a
      * note, and on_throttle is served from that (client.c). */
     if (RDK_HAS(c, RDK_ON_THROTTLE))

@@ -52,7 +52,7 @@ static int consumer_new(lua_State *L) {
     rdk_signals_restore(&saved);
     if (c->rk == NULL) {
         rd_kafka_conf_destroy(conf);
-        return luaL_error(L, "rdkafka.consumer: %s", errstr);
+        return rdk_raise_redacted(L, 2, "rdkafka.consumer", errstr);
     }
     if (RDK_HAS(c, RDK_ON_LOG))
         rd_kafka_set_log_queue(c->rk, NULL);
@@ -101,6 +101,9 @@ static int consumer_subscribe(lua_State *L) {
         if (lua_type(L, -1) != LUA_TSTRING || (lua_tolstring(L, -1, &len), len == 0))
             luaL_argerror(L, 2, lua_pushfstring(L, "topic #%d must be a non-empty string, got %s",
                                                 i, luaL_typename(L, -1)));
+        /* A NUL byte would cut the name short: another topic, silently. */
+        if (strlen(lua_tostring(L, -1)) != len)
+            luaL_argerror(L, 2, lua_pushfstring(L, "topic #%d must not contain a NUL byte", i));
         lua_pop(L, 1);
     }
     /* Nothing below raises: the list cannot leak. */

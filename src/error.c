@@ -1,5 +1,6 @@
 /* Error objects: tables with code, name, message, retriable, fatal and
  * txn_requires_abort, sharing the rdkafka.Error metatable. */
+#include <stdio.h>
 #include <string.h>
 #include "private.h"
 
@@ -55,20 +56,48 @@ static void push_fields(lua_State *L, rd_kafka_resp_err_t code, const char *mess
     lua_setmetatable(L, -2);
 }
 
+/* A fatal error is never retriable: the handle is of no more use. */
 void rdk_push_error(lua_State *L, rd_kafka_resp_err_t code, const char *message, int fatal) {
-    push_fields(L, code, message, is_retriable(code), fatal, 0);
+    push_fields(L, code, message, !fatal && is_retriable(code), fatal, 0);
 }
 
-void rdk_push_error_object(lua_State *L, rd_kafka_error_t *error) {
+/* Pushes message (which may be NULL) redacted with the secrets of the handle
+ * at index handle: two values, its callback table and the text. */
+static void push_redacted_of(lua_State *L, int handle, const char *message) {
+    handle = handle < 0 ? lua_gettop(L) + handle + 1 : handle;
+    rdk_getuservalue(L, handle);
+    rdk_push_redacted(L, lua_gettop(L), message);
+}
+
+void rdk_push_client_error(lua_State *L, int handle, rd_kafka_resp_err_t code, const char *message, int fatal) {
+    if (message == NULL || *message == '\0') { /* librdkafka's text for the code */
+        rdk_push_error(L, code, NULL, fatal);
+        return;
+    }
+    push_redacted_of(L, handle, message);
+    rdk_push_error(L, code, lua_tostring(L, -1), fatal);
+    lua_replace(L, -3);
+    lua_pop(L, 1);
+}
+
+int rdk_raise_redacted(lua_State *L, int handle, const char *what, const char *message) {
+    push_redacted_of(L, handle, message);
+    return luaL_error(L, "%s: %s", what, lua_tostring(L, -1));
+}
+
+void rdk_push_error_object(lua_State *L, int handle, rd_kafka_error_t *error) {
     rd_kafka_resp_err_t code = rd_kafka_error_code(error);
     /* Copy out before destroying: pushing may raise a memory error. */
     char message[512];
     snprintf(message, sizeof message, "%s", rd_kafka_error_string(error));
-    int retriable = rd_kafka_error_is_retriable(error) || is_retriable(code);
     int fatal = rd_kafka_error_is_fatal(error);
+    int retriable = !fatal && (rd_kafka_error_is_retriable(error) || is_retriable(code));
     int abort = rd_kafka_error_txn_requires_abort(error);
     rd_kafka_error_destroy(error);
-    push_fields(L, code, message, retriable, fatal, abort);
+    push_redacted_of(L, handle, message);
+    push_fields(L, code, lua_tostring(L, -1), retriable, fatal, abort);
+    lua_replace(L, -3);
+    lua_pop(L, 1);
 }
 
 int rdk_return_error(lua_State *L, rd_kafka_resp_err_t code, const char *message) {

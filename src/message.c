@@ -170,8 +170,10 @@ int rdk_push_message_protected(lua_State *L) {
     if (rkm == NULL) /* reached through the debug library */
         return 0;
     if (rkm->err) {
+        rdk_getuservalue(L, 1);
+        rdk_push_redacted(L, lua_gettop(L), rd_kafka_message_errstr(rkm)); /* below the results */
         lua_pushnil(L);
-        rdk_push_error(L, rkm->err, rd_kafka_message_errstr(rkm), 0);
+        rdk_push_error(L, rkm->err, lua_tostring(L, -2), 0);
         if (rkm->rkt != NULL)
             rdk_set_position(L, rd_kafka_topic_name(rkm->rkt), rkm->partition, rkm->offset);
         return 2;
@@ -192,6 +194,9 @@ int rdk_push_error_protected(lua_State *L) {
     if (ev == NULL) /* reached through the debug library */
         return 0;
     rdk_error_of_event(c->rk, ev, &code, &message, buf, sizeof buf);
+    rdk_getuservalue(L, 1);
+    rdk_push_redacted(L, lua_gettop(L), message); /* kept on the stack below the results */
+    message = lua_tostring(L, -1);
     lua_pushnil(L);
     rdk_push_error(L, code, message, rd_kafka_event_error_is_fatal(ev));
     if (tp != NULL)

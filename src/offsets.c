@@ -3,6 +3,7 @@
  * cached_watermarks, offsets_for_times, store_offsets), subscription and
  * member_id. Lists are as in partitions.c. */
 #include <stdlib.h>
+#include <string.h>
 #include "private.h"
 
 #define QUERY_TIMEOUT_MS 10000
@@ -249,7 +250,7 @@ static int consumer_seek(lua_State *L) {
     error = rd_kafka_seek_partitions(c->rk, list, timeout_ms);
     if (error != NULL) {
         lua_pushnil(L);
-        rdk_push_error_object(L, error);
+        rdk_push_error_object(L, 1, error);
         return 2;
     }
     return return_done(L, list, guard, RD_KAFKA_RESP_ERR_NO_ERROR);
@@ -290,7 +291,7 @@ static const char *check_topic_partition(lua_State *L, int32_t *partition) {
     size_t len;
     const char *topic = luaL_checklstring(L, 2, &len);
     lua_Integer p = 0;
-    luaL_argcheck(L, len > 0, 2, "topic name must be a non-empty string");
+    luaL_argcheck(L, len > 0 && strlen(topic) == len, 2, "topic name must be a non-empty string without NUL bytes");
     luaL_argcheck(L, rdk_isinteger(L, 3) && (p = lua_tointeger(L, 3)) >= 0 && p <= INT32_MAX, 3,
                   "partition must be a non-negative integer");
     *partition = (int32_t)p;

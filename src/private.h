@@ -33,6 +33,9 @@ enum { RDK_UP_TRACEBACK = 1, RDK_UP_SERVE_EVENT, RDK_UP_PUSH_MESSAGE, RDK_UP_PUS
  * (a table made at the first produce that gives one; integer refs into it
  * travel as librdkafka's msg_opaque). */
 #define RDK_OPAQUES (RDK_CB_COUNT + 2)
+/* The callback table's slot for the secret values of the handle's config
+ * (conf.c): a list of strings rdk_push_redacted hides. */
+#define RDK_SECRETS (RDK_CB_COUNT + 3)
 /* Throttle notices a client keeps until on_throttle is served (client.c). */
 #define RDK_THROTTLE_NOTES 4
 #define rdk_upvalue(i) lua_upvalueindex(i)
@@ -66,6 +69,7 @@ typedef struct rdk_client {
     int wake_r, wake_w;             /* pollfd()'s pipe, -1 until asked for (wake.c) */
     struct rdk_client *outer;       /* the client whose call this one's call runs inside */
     int aborting;                   /* an abort_transaction gave up before its end (txn.c) */
+    int fatal_seen;                 /* the fatal error's event was served (client.c) */
     int throttles;                  /* notices in throttle[], oldest first (client.c) */
     struct {
         int32_t broker_id;
@@ -78,7 +82,12 @@ typedef struct rdk_client {
 
 /* error.c */
 void rdk_push_error(lua_State *L, rd_kafka_resp_err_t code, const char *message, int fatal);
-void rdk_push_error_object(lua_State *L, rd_kafka_error_t *error); /* destroys it */
+/* Error objects whose message is librdkafka's text: redacted with the
+ * secrets of the handle at index handle (conf.c). */
+void rdk_push_error_object(lua_State *L, int handle, rd_kafka_error_t *error); /* destroys it */
+void rdk_push_client_error(lua_State *L, int handle, rd_kafka_resp_err_t code, const char *message, int fatal);
+/* Raises "<what>: <message>", the message redacted so (rd_kafka_new's errstr). */
+int rdk_raise_redacted(lua_State *L, int handle, const char *what, const char *message);
 int rdk_return_error(lua_State *L, rd_kafka_resp_err_t code, const char *message);
 void rdk_open_error(lua_State *L);
 
@@ -87,6 +96,9 @@ const char *rdk_config_string(lua_State *L, int idx, char *buf, size_t size);
 int rdk_callback_events(const rdk_client *c); /* log and stats events, as the callbacks need */
 rd_kafka_conf_t *rdk_conf_from_table(lua_State *L, int idx, rdk_client *c, int env,
                                      int allowed_callbacks);
+/* Pushes s (nil for NULL) with each secret of the handle whose callback
+ * table is at env replaced by "[redacted]". May raise (memory). */
+void rdk_push_redacted(lua_State *L, int env, const char *s);
 
 /* guard.c: C resources owned by the Lua stack while Lua code may raise. */
 void **rdk_guard(lua_State *L, void (*destroy)(void *));
@@ -194,9 +206,9 @@ void rdk_open_wake(lua_State *L);
 /* runtime.c: signals, wall clock and topic patterns for the service runtime */
 void rdk_open_runtime(lua_State *L);
 
-/* admin.c: rdkafka.Admin and the request machinery admin_configs.c and
- * admin_groups.c share. A request and every C object it holds are owned by
- * a guard on the Lua stack. */
+/* admin.c: rdkafka.Admin and the request machinery admin_configs.c,
+ * admin_groups.c and admin_acls.c share. A request and every C object it
+ * holds are owned by a guard on the Lua stack. */
 enum { RDK_ADMIN_VALIDATE_ONLY = 1, RDK_ADMIN_REQUIRE_STABLE = 2 };
 typedef struct rdk_admin_req {
     rdk_client *client;         /* NULL once the handle closed */
@@ -224,6 +236,7 @@ void rdk_admin_push_in_order(lua_State *L, const rd_kafka_topic_partition_list_t
                              const rd_kafka_topic_partition_list_t *got);
 extern const luaL_Reg rdk_admin_config_methods[]; /* admin_configs.c */
 extern const luaL_Reg rdk_admin_group_methods[];  /* admin_groups.c */
+extern const luaL_Reg rdk_admin_acl_methods[];    /* admin_acls.c */
 void rdk_open_admin(lua_State *L);
 void rdk_open_metadata(lua_State *L); /* metadata.c: after the three classes */
 

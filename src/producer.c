@@ -65,7 +65,7 @@ static int producer_new(lua_State *L) {
     rdk_signals_restore(&saved);
     if (c->rk == NULL) {
         rd_kafka_conf_destroy(conf);
-        return luaL_error(L, "rdkafka.producer: %s", errstr);
+        return rdk_raise_redacted(L, 2, "rdkafka.producer", errstr);
     }
     if (RDK_HAS(c, RDK_ON_LOG))
         rd_kafka_set_log_queue(c->rk, NULL);
@@ -183,11 +183,29 @@ static void read_table_args(lua_State *L, produce_args *a) {
     } /* what this left on the stack goes when produce returns */
 }
 
-/* p:produce{topic=, value=, key=, partition=, headers=, timestamp=, opaque=}
- * p:produce(topic, value [, key [, partition [, opaque]]])  -- allocates
- * nothing without an opaque. The opaque (any value but nil) comes back as
- * msg.opaque in the delivery report.
- * Returns true, or nil and an error (queue full, message too large, ...). */
+/***
+ * Queues a message. Two forms: `p:produce{topic=, value=, key=, partition=,
+ * headers=, timestamp=, opaque=}`, and `p:produce(topic, value [, key [,
+ * partition [, opaque]]])`, which allocates nothing without an opaque.
+ * `headers` is a list of `{name, value}` pairs, sent in the order of their
+ * indices (names may repeat), or a map `{name = value}` (in no particular
+ * order). `timestamp` is milliseconds since the epoch. `opaque` is any Lua
+ * value but nil, not sent to Kafka: it comes back as `msg.opaque` in the
+ * message's delivery report, and the producer lets go of it then (or when a
+ * refused `produce` returns, or the producer closes).
+ * @function produce
+ * @tparam table|string msg the message table; in the second form, the topic
+ * @tparam[opt] string value (second form) the value
+ * @tparam[opt] string key (second form) the key
+ * @tparam[opt] integer partition (second form) the partition (default: the
+ *   partitioner's choice)
+ * @param[opt] opaque (second form) the opaque
+ * @treturn[1] boolean `true`
+ * @treturn[2] nil
+ * @treturn[2] rdkafka.Error err `_QUEUE_FULL` when the local queue is full
+ *   (poll and retry), `MSG_SIZE_TOO_LARGE`, ...; `_STATE` from a callback
+ *   while the producer closes
+ */
 static int producer_produce(lua_State *L) {
     rdk_client *c = rdk_check_client(L, 1, RDK_PRODUCER_MT);
     produce_args a;
@@ -255,12 +273,17 @@ static int producer_produce(lua_State *L) {
         lua_pop(L, 1);
     }
     lua_pushnil(L);
-    rdk_push_error_object(L, error);
+    rdk_push_error_object(L, 1, error);
     return 2;
 }
 
-/* p:poll([timeout]): serves delivery reports and other callbacks; returns
- * how many events were served. */
+/***
+ * Serves delivery reports and the other callbacks. Call it regularly (or
+ * `flush`).
+ * @function poll
+ * @tparam[opt=0] number timeout seconds to wait for the first event
+ * @treturn integer how many events were served
+ */
 static int producer_poll(lua_State *L) {
     rdk_client *c = rdk_check_client(L, 1, RDK_PRODUCER_MT);
     int timeout_ms = rdk_check_timeout_ms(L, 2, 0);
@@ -336,6 +359,14 @@ long long rdk_flush_for(lua_State *L, rdk_client *c, int base, int timeout_ms) {
     return c->in_flight;
 }
 
+/***
+ * Sends what is queued (past `linger.ms`, given a timeout above 0) and
+ * serves delivery reports until every message is reported or `timeout`
+ * passes, returning as soon as the last report is served.
+ * @function flush
+ * @tparam[opt=10] number timeout seconds
+ * @treturn integer the number of messages not reported yet (as `pending`)
+ */
 static int producer_flush(lua_State *L) {
     rdk_client *c = rdk_check_client(L, 1, RDK_PRODUCER_MT);
     int timeout_ms = rdk_check_timeout_ms(L, 2, CLOSE_TIMEOUT_MS);
@@ -413,9 +444,23 @@ static int forget_in_child(lua_State *L, rdk_client *c) {
     return 1;
 }
 
-/* p:close([timeout]): flushes for at most timeout seconds, reports every
- * message it could not deliver to on_delivery (as purged), then destroys
- * the handle. Returns the number of messages that were not delivered. */
+/***
+ * Flushes for at most `timeout`; every message it could not deliver by then
+ * is purged and reported to `on_delivery` with `_PURGE_QUEUE` or
+ * `_PURGE_INFLIGHT` (that takes up to a second more); then destroys the
+ * handle. Every report is served even if a callback fails (the first error
+ * is raised after); a message produced from a callback while closing is
+ * refused with `_STATE`. Closing a closed producer returns 0. Also runs on
+ * `<close>`, and, without callbacks and without waiting, on garbage
+ * collection.
+ * @function close
+ * @tparam[opt=10] number timeout seconds
+ * @treturn[1] integer the number of messages not delivered: the reports with
+ *   an error served while closing, and any never reported
+ * @treturn[2] nil
+ * @treturn[2] rdkafka.Error err `_FAIL` when no thread could be started to
+ *   close it (the producer stays open)
+ */
 static int producer_close(lua_State *L) {
     rdk_client *c = rdk_check_closable(L, 1, RDK_PRODUCER_MT, "close");
     int timeout_ms, base, thread_err;
@@ -481,18 +526,61 @@ static int producer_close_scope(lua_State *L) {
     return producer_close(L);
 }
 
-/* p:pending(): messages produced whose delivery report poll has not served yet. */
+/***
+ * The number of messages whose delivery report has not been served yet.
+ * @function pending
+ * @treturn integer
+ */
 static int producer_pending(lua_State *L) {
     rdk_client *c = rdk_check_client(L, 1, RDK_PRODUCER_MT);
     lua_pushinteger(L, (lua_Integer)c->in_flight);
     return 1;
 }
 
+/***
+ * librdkafka's name of this handle, such as `rdkafka#producer-1`.
+ * @function name
+ * @treturn string
+ */
 static int producer_name(lua_State *L) {
     rdk_client *c = rdk_check_client(L, 1, RDK_PRODUCER_MT);
     lua_pushstring(L, rd_kafka_name(c->rk));
     return 1;
 }
+
+/***
+ * Cluster metadata: the brokers, the controller, the topics and their
+ * partitions, as @{rdkafka.Admin:metadata} returns them. Asking about a topic
+ * that does not exist creates it where the broker creates topics on demand
+ * (librdkafka's `allow.auto.create.topics` is true for producers).
+ * @function metadata
+ * @tparam[opt] string topic only this topic (default: every topic)
+ * @tparam[opt=10] number timeout seconds
+ * @treturn[1] table the metadata
+ * @treturn[2] nil
+ * @treturn[2] rdkafka.Error err
+ */
+
+/***
+ * A descriptor that is readable whenever the producer has delivery reports
+ * or other events to serve, as @{rdkafka.Consumer:pollfd}.
+ * @function pollfd
+ * @treturn[1] integer the descriptor
+ * @treturn[2] nil
+ * @treturn[2] rdkafka.Error err `_FAIL` when no pipe could be made
+ */
+
+/***
+ * For cqueues' pollable protocol, as @{rdkafka.Consumer:events}.
+ * @function events
+ * @treturn string `"r"`
+ */
+
+/***
+ * For cqueues' pollable protocol, as @{rdkafka.Consumer:timeout}.
+ * @function timeout
+ * @treturn ?number
+ */
 
 void rdk_open_producer(lua_State *L) {
     static const luaL_Reg methods[] = {

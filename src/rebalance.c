@@ -151,7 +151,7 @@ static rd_kafka_topic_partition_list_t *check_list(lua_State *L, int offsets, vo
 static int return_result(lua_State *L, rdk_client *c, rd_kafka_resp_err_t err, rd_kafka_error_t *error) {
     if (error != NULL) {
         lua_pushnil(L);
-        rdk_push_error_object(L, error);
+        rdk_push_error_object(L, 1, error);
         return 2;
     }
     if (err)

@@ -37,7 +37,7 @@ static int result(lua_State *L, rd_kafka_error_t *error) {
         return 1;
     }
     lua_pushnil(L);
-    rdk_push_error_object(L, error);
+    rdk_push_error_object(L, 1, error);
     return 2;
 }
 

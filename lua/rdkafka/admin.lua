@@ -1,5 +1,5 @@
 --- rdkafka.admin: the admin handle's Lua half. `rdkafka.admin(conf)` makes
--- the handle; its C methods (topics, partitions, records, configs, groups,
+-- the handle; its C methods (topics, partitions, records, configs, groups, ACLs,
 -- metadata) are in src/admin*.c. This file adds
 -- @{rdkafka.Admin:alter_configs}, the safe form of Kafka's AlterConfigs,
 -- and clear errors for the admin calls that librdkafka 2.0.2 does not have.
@@ -9,6 +9,7 @@ local core = require("rdkafka.core")
 local methods = core.admin_methods
 local monotonic = core.monotonic
 local INVALID_CONFIG = core.error_codes().INVALID_CONFIG
+local BAD_MSG = core.error_codes()._BAD_MSG
 
 local DEFAULT_TIMEOUT = 30
 
@@ -121,6 +122,23 @@ local function merge(r, d)
   return merged
 end
 
+-- The same string for a resource as asked (a broker id as a number or a
+-- string) and as answered.
+local function resource_key(type_, name)
+  if type_ == "broker" then return "broker:" .. ("%d"):format(tonumber(name)) end
+  return type_ .. ":" .. name
+end
+
+local function by_resource(list)
+  local map = {}
+  for _, entry in ipairs(list) do map[resource_key(entry.type, entry.name)] = entry end
+  return map
+end
+
+local function no_answer()
+  return core.error(BAD_MSG, "the broker's answer has no entry for this resource")
+end
+
 -- a:alter_configs(resources [, opts]), a method of rdkafka.Admin (its LDoc
 -- block is with the other methods, in src/admin_configs.c): changes some
 -- configs of topics or brokers and keeps the others.
@@ -144,9 +162,14 @@ function methods.alter_configs(a, resources, opts)
   for i, r in ipairs(resources) do wanted[i] = { type = r.type, name = r.name } end
   local described, err = a:describe_configs(wanted, timeout)
   if not described then return nil, err end
+  -- Paired by resource, not by position: an answer may leave one out.
+  local found = by_resource(described)
   local results, writes, at = {}, {}, {}
-  for i, d in ipairs(described) do
-    local r = resources[i]
+  for i, r in ipairs(resources) do
+    local d = found[resource_key(r.type, r.name)]
+    if not d then
+      d = { type = r.type, name = resource_key(r.type, r.name):match(":(.*)"), error = no_answer() }
+    end
     results[i] = { type = d.type, name = d.name, error = d.error }
     if not d.error then
       local merged, why = merge(r, d)
@@ -164,7 +187,15 @@ function methods.alter_configs(a, resources, opts)
   local written
   written, err = a:replace_configs(writes, rest or left)
   if not written then return nil, err end
-  for k, w in ipairs(written) do results[at[k]].error = w.error end
+  found = by_resource(written)
+  for k, w in ipairs(writes) do
+    local answer = found[resource_key(w.type, w.name)]
+    if answer then
+      results[at[k]].error = answer.error
+    else
+      results[at[k]].error = no_answer()
+    end
+  end
   return results
 end
 
@@ -175,8 +206,8 @@ local MISSING = {
   describe_cluster = { "2.3.0", "use metadata(): brokers and controller_id" },
   describe_topics = { "2.3.0", "use metadata(topic)" },
   incremental_alter_configs = { "2.2.0", "use alter_configs, which reads, merges and writes" },
-  describe_user_scram_credentials = { "2.3.0", "create SCRAM users with Kafka's own tools" },
-  alter_user_scram_credentials = { "2.3.0", "create SCRAM users with Kafka's own tools" },
+  describe_user_scram_credentials = { "2.2.0", "create SCRAM users with Kafka's own tools" },
+  alter_user_scram_credentials = { "2.2.0", "create SCRAM users with Kafka's own tools" },
 }
 for name, what in pairs(MISSING) do
   methods[name] = function()

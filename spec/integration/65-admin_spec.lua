@@ -283,10 +283,14 @@ describe("#kafka admin", function()
     assert.are.equal(0, two[2].partition)
     assert.are.equal(6, two[2].offset)
 
-    -- A group with a member cannot be rewound.
-    local busy = admin:alter_consumer_group_offsets(group, { { topic = t, partition = 0, offset = 2 } })
-    local busy_err = busy and busy[1].error
-    assert.is_truthy(busy_err)
+    -- A group with a member cannot be rewound, lose its offsets or be deleted.
+    local busy = assert(admin:alter_consumer_group_offsets(group, { { topic = t, partition = 0, offset = 2 } }))
+    assert.are.equal("UNKNOWN_MEMBER_ID", busy[1].error.name)
+    local subscribed = assert(admin:delete_consumer_group_offsets(group, { { topic = t, partition = 0 } }))
+    assert.are.equal("GROUP_SUBSCRIBED_TO_TOPIC", subscribed[1].error.name)
+    local in_use = assert(admin:delete_consumer_groups({ group }))
+    assert.are.equal("NON_EMPTY_GROUP", in_use[1].error.name)
+    assert.are.equal(6, by(assert(admin:list_consumer_group_offsets(group)), "partition")[0].offset)
     c:close()
     -- Stopped, it can: the next member starts at the new offset.
     local rewound = assert(admin:alter_consumer_group_offsets(group, { { topic = t, partition = 0, offset = 2 } }))
@@ -304,6 +308,113 @@ describe("#kafka admin", function()
     assert.is_nil(deleted[1].error)
     assert.are.equal("GROUP_ID_NOT_FOUND", deleted[2].error.name)
     assert.is_nil(by(assert(admin:list_consumer_groups()), "group_id")[group])
+  end)
+
+  it("answers for topics and partitions that do not exist", function()
+    local t = helpers.unique("adm-unknown")
+    local ghost = helpers.unique("adm-ghost")
+    create({ { name = t, partitions = 1 } })
+    produce(t, 3, 0)
+    -- With a partition that exists in the request, the others get their own error.
+    local res = assert(admin:delete_records({
+      { topic = ghost, partition = 0, offset = 1 }, { topic = t, partition = 0, offset = 1 } }))
+    assert.are.equal("UNKNOWN_TOPIC_OR_PART", res[1].error.name)
+    assert.is_nil(res[1].offset)
+    assert.is_nil(res[2].error)
+    assert.are.equal(1, res[2].offset)
+    -- With none, librdkafka finds no leader to send it to: the call fails.
+    local none, err = admin:delete_records({ { topic = ghost, partition = 0, offset = 1 },
+      { topic = t, partition = 5, offset = 1 } })
+    assert.is_nil(none)
+    assert.are.equal("_NOENT", err.name)
+
+    local described = assert(admin:describe_configs({ { type = "topic", name = ghost }, { type = "topic", name = t } }))
+    assert.are.equal(2, #described)
+    assert.are.equal(ghost, described[1].name)
+    assert.are.equal("UNKNOWN_TOPIC_OR_PART", described[1].error.name)
+    assert.is_nil(described[2].error)
+    assert.is_truthy(described[2].configs["retention.ms"])
+  end)
+
+  it("replace_configs says which resources it could not change", function()
+    local t = helpers.unique("adm-replace")
+    create({ { name = t, partitions = 1, config = { ["retention.ms"] = 7200000 } } })
+    local id = assert(admin:metadata(10)).brokers[1].id
+    local res = assert(admin:replace_configs({
+      { type = "topic", name = t .. "-none", configs = { ["retention.ms"] = 1 } },
+      { type = "topic", name = t, configs = { ["retention.ms"] = "soon" } },
+      { type = "broker", name = id, configs = { ["node.id"] = 7 } },
+    }))
+    assert.are.equal(3, #res)
+    assert.are.equal("UNKNOWN_TOPIC_OR_PART", res[1].error.name)
+    assert.are.equal("INVALID_CONFIG", res[2].error.name)
+    assert.matches("retention.ms", res[2].error.message)
+    assert.are.equal("INVALID_REQUEST", res[3].error.name) -- read-only: not a dynamic config
+    assert.matches("node.id", res[3].error.message)
+    -- The refused value changed nothing.
+    local cfg = assert(admin:describe_configs({ { type = "topic", name = t } }))[1].configs["retention.ms"]
+    assert.are.equal("7200000", cfg.value)
+  end)
+
+  -- Kafka answers NOT_COORDINATOR for groups until the broker has loaded
+  -- its group coordinator (on a new cluster, after the first group request).
+  local function coordinator_ready(group)
+    assert.is_truthy(helpers.wait_until(30, function()
+      local d = assert(admin:describe_consumer_groups({ group }))[1]
+      return not (d.error and (d.error.name == "NOT_COORDINATOR" or d.error.name == "COORDINATOR_NOT_AVAILABLE"
+        or d.error.name == "COORDINATOR_LOAD_IN_PROGRESS"))
+    end), "the group coordinator never became ready")
+  end
+
+  it("answers for groups that do not exist", function()
+    local t, group = helpers.unique("adm-nogroup"), helpers.unique("adm-nogroup")
+    create({ { name = t, partitions = 2 } })
+    coordinator_ready(group) -- describing it does not make it
+    local described = assert(admin:describe_consumer_groups({ group }))
+    assert.are.equal(1, #described)
+    assert.are.equal(group, described[1].group_id)
+    assert.is_nil(described[1].error)
+    assert.are.equal("Dead", described[1].state)
+    assert.are.same({}, described[1].members)
+    -- No committed offsets: an empty list, or the partitions asked without offsets.
+    assert.are.same({}, assert(admin:list_consumer_group_offsets(group)))
+    local asked = assert(admin:list_consumer_group_offsets(group, { { topic = t, partition = 1 } }))
+    assert.are.same({ { topic = t, partition = 1 } }, asked)
+    local none, err = admin:delete_consumer_group_offsets(group, { { topic = t, partition = 0 } })
+    assert.is_nil(none)
+    assert.are.equal("GROUP_ID_NOT_FOUND", err.name)
+    -- Setting offsets makes the group (with no member: Empty); a partition
+    -- that does not exist is that entry's error.
+    local altered = assert(admin:alter_consumer_group_offsets(group, {
+      { topic = t, partition = 0, offset = 2 }, { topic = t, partition = 7, offset = 1 } }))
+    assert.is_nil(altered[1].error)
+    assert.are.equal(2, altered[1].offset)
+    assert.are.equal("UNKNOWN_TOPIC_OR_PART", altered[2].error.name)
+    assert.are.equal("Empty", assert(admin:describe_consumer_groups({ group }))[1].state)
+    assert.is_nil(assert(admin:delete_consumer_groups({ group }))[1].error)
+  end)
+
+  it("delete_consumer_group_offsets drops a stopped group's offsets of the partitions given", function()
+    local t, group = helpers.unique("adm-deloff"), helpers.unique("adm-deloff")
+    create({ { name = t, partitions = 3 } })
+    coordinator_ready(group)
+    -- Committed by a consumer that then left: the group has no member.
+    local c = rdkafka.consumer(helpers.consumer_conf(bootstrap, group))
+    assert(c:commit({ { topic = t, partition = 0, offset = 4 }, { topic = t, partition = 1, offset = 5 },
+      { topic = t, partition = 2, offset = 6 } }, 30))
+    c:close()
+    assert.are.equal(3, #assert(admin:list_consumer_group_offsets(group)))
+    local res = assert(admin:delete_consumer_group_offsets(group,
+      { { topic = t, partition = 2 }, { topic = t, partition = 0 } }))
+    assert.are.equal(2, #res)
+    assert.are.same({ topic = t, partition = 2 }, res[1]) -- in the order asked, no offset, no error
+    assert.are.same({ topic = t, partition = 0 }, res[2])
+    local left = assert(admin:list_consumer_group_offsets(group))
+    assert.are.same({ { topic = t, partition = 1, offset = 5 } }, left)
+    local ghost = helpers.unique("adm-ghost")
+    local unknown = assert(admin:delete_consumer_group_offsets(group, { { topic = ghost, partition = 0 } }))
+    assert.are.equal("UNKNOWN_TOPIC_OR_PART", unknown[1].error.name)
+    assert.is_nil(assert(admin:delete_consumer_groups({ group }))[1].error)
   end)
 
   it("serves its callbacks inside its calls and refuses a closed handle", function()

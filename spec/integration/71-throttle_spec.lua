@@ -49,4 +49,54 @@ describe("#kafka on_throttle", function()
     assert.is_true(throttled.seconds > 0)
     helpers.settle()
   end)
+
+  -- A throttled client's connection is muted by the broker: the produce
+  -- requests sent meanwhile wait there, in flight, and the messages behind
+  -- them wait in the producer's queue.
+  it("purges what is queued with _PURGE_QUEUE and what is in flight with _PURGE_INFLIGHT", function()
+    local client_id = helpers.unique("purged")
+    local topic = helpers.unique("purge")
+    helpers.create_topic(topic, 1)
+    quota(client_id, 1024)
+    local reports, fatal = {}, nil
+    local p = rdkafka.producer { ["bootstrap.servers"] = bootstrap, ["client.id"] = client_id,
+      ["linger.ms"] = 0,
+      on_delivery = function(err) local name = err and err.name or "delivered"
+        reports[name] = (reports[name] or 0) + 1
+      end,
+      on_error = function(err) if err.fatal then fatal = err end end }
+    local value = ("x"):rep(10000)
+    local produced, rounds = 0, 0
+    -- Each round queues 20 messages, lets the producer send what it may,
+    -- then purges the queue and the requests in flight. Until the quota
+    -- applies they are delivered instead.
+    local both = helpers.wait_until(60, function()
+      rounds = rounds + 1
+      for _ = 1, 20 do
+        assert(p:produce(topic, value))
+        produced = produced + 1
+      end
+      p:poll(0.3)
+      assert.is_true(p:purge(true, false))
+      assert.is_true(p:purge(false, true))
+      helpers.wait_until(30, function()
+        p:poll(0.1)
+        return p:pending() == 0
+      end)
+      assert.are.equal(0, p:pending())
+      return (reports._PURGE_QUEUE or 0) > 0 and (reports._PURGE_INFLIGHT or 0) > 0
+    end)
+    p:close(0)
+    quota(client_id, "none")
+    assert.is_truthy(both, ("not both purged in %d rounds of 20: %s queued, %s in flight"):format(
+      rounds, tostring(reports._PURGE_QUEUE), tostring(reports._PURGE_INFLIGHT)))
+    local total = 0
+    for name, n in pairs(reports) do
+      assert.is_truthy(name == "delivered" or name == "_PURGE_QUEUE" or name == "_PURGE_INFLIGHT", name)
+      total = total + n
+    end
+    assert.are.equal(produced, total) -- each message reported once
+    assert.is_nil(fatal)
+    helpers.settle()
+  end)
 end)

@@ -127,9 +127,12 @@ describe("a close that cannot start its thread", function()
       local p = rdkafka.producer { ["bootstrap.servers"] = "127.0.0.1:1", ["log_level"] = 0 }
       local ok1, e1 = c:close(1)
       local ok2, e2 = p:close(1)
+      local a = rdkafka.admin { ["bootstrap.servers"] = "127.0.0.1:1", ["log_level"] = 0 }
+      local ok3, e3 = a:close(1)
       print(tostring(ok1), e1 and e1.name, e1 and e1.message, tostring(c))
       print(tostring(ok2), e2 and e2.name, e2 and e2.message, tostring(p))
-      print(p:produce("t", "v"), p:flush(0.1), c:poll(0))
+      print(tostring(ok3), e3 and e3.name, e3 and e3.message, tostring(a))
+      print(p:produce("t", "v"), p:flush(0.1), c:poll(0), a:poll(0))
     ]]
     local cmd = ("LD_PRELOAD=%s/no_threads.so %s -e '%s' 2>&1"):format(
       helpers.support_dir(), helpers.lua_command(), script)
@@ -140,9 +143,12 @@ describe("a close that cannot start its thread", function()
       .. "\trdkafka.Consumer %(rdkafka#consumer", out)
     assert.matches("nil\t_FAIL\tcould not start a thread to close the producer %(error %d+%): it is still open"
       .. "\trdkafka.Producer %(rdkafka#producer", out)
-    assert.matches("true\t1\tnil", out) -- flush ran without its helper thread
+    assert.matches("nil\t_FAIL\tcould not start a thread to close the admin handle %(error %d+%): it is still open"
+      .. "\trdkafka.Admin %(rdkafka#producer", out)
+    assert.matches("true\t1\tnil\t%d+", out) -- flush ran without its helper thread; the others are open
     assert.matches("no thread for a collected consumer: destroying it here", out)
     assert.matches("no thread for a collected producer: destroying it here", out)
+    assert.matches("no thread for a collected admin handle: destroying it here", out)
   end)
 end)
 

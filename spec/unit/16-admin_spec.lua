@@ -5,6 +5,13 @@ local helpers = require("helpers")
 local unpack = table.unpack or unpack -- luacheck: ignore
 local load_string = loadstring or load -- luacheck: ignore (Lua 5.1 load takes no string)
 
+-- The admin calls librdkafka 2.0.2 lacks, and the version that has them.
+local missing = {
+  list_offsets = "2.3.0", describe_cluster = "2.3.0", describe_topics = "2.3.0",
+  incremental_alter_configs = "2.2.0",
+  describe_user_scram_credentials = "2.2.0", alter_user_scram_credentials = "2.2.0",
+}
+
 local function offline(extra)
   local conf = { ["bootstrap.servers"] = "127.0.0.1:1", ["log_level"] = 0 }
   for k, v in pairs(extra or {}) do conf[k] = v end
@@ -91,6 +98,20 @@ describe("admin handle", function()
     assert.is_true(helpers.now() - started < 3) -- the default would be 30 s each
   end)
 
+  it("delete_consumer_group_offsets takes a timeout or {timeout=} and answers nil, err", function()
+    local partitions = { { topic = "t", partition = 0 } }
+    local res, err = a:delete_consumer_group_offsets("g", partitions, 0.2)
+    assert.is_nil(res)
+    assert.are.equal("_TIMED_OUT", err.name)
+    res, err = a:delete_consumer_group_offsets("g", partitions, { timeout = 0.2 })
+    assert.is_nil(res)
+    assert.are.equal("_TIMED_OUT", err.name)
+    assert.matches("bad argument #3 to 'delete_consumer_group_offsets' %(unknown option 'validate_only'",
+      helpers.errmsg(function() a:delete_consumer_group_offsets("g", partitions, { validate_only = true }) end))
+    assert.matches("bad argument #3 to 'delete_consumer_group_offsets' %(timeout %(seconds%) or options",
+      helpers.errmsg(function() a:delete_consumer_group_offsets("g", partitions, "soon") end))
+  end)
+
   it("refuses bad input to the other methods", function()
     local cases = {
       { "delete_topics", { nil }, "list of topic names expected, got nil" },
@@ -130,6 +151,13 @@ describe("admin handle", function()
         "field 'partition' must be a non%-negative integer" },
       { "alter_consumer_group_offsets", { "g" }, "list of {topic=, partition=} tables expected, got nil" },
       { "alter_consumer_group_offsets", { "g", { { topic = "t", partition = 0 } } }, "field 'offset' must be" },
+      { "delete_consumer_group_offsets", { nil }, "group id must be a non%-empty string, got nil" },
+      { "delete_consumer_group_offsets", { "" }, "group id must be a non%-empty string, got an empty one" },
+      { "delete_consumer_group_offsets", { "g" }, "list of {topic=, partition=} tables expected, got nil" },
+      { "delete_consumer_group_offsets", { "g", {} }, "list of partitions is empty" },
+      { "delete_consumer_group_offsets", { "g", { { partition = 0 } } }, "entry #1: field 'topic' must be" },
+      { "delete_consumer_group_offsets", { "g", { { topic = "t", partition = -1 } } },
+        "entry #1: field 'partition' must be a non%-negative integer" },
       { "metadata", { true }, "topic name or timeout expected, got boolean" },
       { "metadata", { "" }, "topic name must be a non%-empty string" },
       { "metadata", { "t", -1 }, "non%-negative" },
@@ -181,11 +209,36 @@ describe("admin handle", function()
     a:close()
     a:close()
     assert.matches("^rdkafka.Admin %(closed%)", tostring(a))
-    for _, method in ipairs { "create_topics", "delete_topics", "metadata", "describe_configs",
-      "list_consumer_groups", "list_consumer_group_offsets", "delete_records", "poll", "name" } do
-      assert.matches("attempt to use a closed rdkafka.Admin",
-        helpers.errmsg(function() a[method](a, { { name = "t" } }) end))
+    -- Every method but close (and the calls librdkafka 2.0.2 lacks), given
+    -- arguments it would take on an open handle.
+    local partitions = { { topic = "t", partition = 0, offset = 1 } }
+    local args = {
+      create_topics = { { { name = "t" } } },
+      delete_topics = { { "t" } },
+      create_partitions = { { { topic = "t", count = 2 } } },
+      delete_records = { partitions },
+      describe_configs = { { { type = "topic", name = "t" } } },
+      alter_configs = { { { type = "topic", name = "t", configs = { ["retention.ms"] = 1 } } } },
+      replace_configs = { { { type = "topic", name = "t", configs = {} } } },
+      describe_consumer_groups = { { "g" } },
+      delete_consumer_groups = { { "g" } },
+      list_consumer_group_offsets = { "g" },
+      alter_consumer_group_offsets = { "g", partitions },
+      delete_consumer_group_offsets = { "g", partitions },
+      metadata = { "t", 1 },
+      poll = { 0 },
+    }
+    local tested = {}
+    for method, fn in pairs(require("rdkafka.core").admin_methods) do
+      if method ~= "close" and not missing[method] then
+        local call = args[method] or {}
+        assert.matches("attempt to use a closed rdkafka.Admin",
+          helpers.errmsg(function() fn(a, unpack(call, 1, 2)) end), 1, true)
+        tested[method] = true
+      end
     end
+    for method in pairs(args) do assert.is_true(tested[method], method) end
+    assert.is_true(tested.list_consumer_groups and tested.name)
     if _VERSION == "Lua 5.4" then -- a to-be-closed variable closes it at the end of its scope
       local scoped = assert(load([[
         local offline = ...
@@ -205,10 +258,9 @@ describe("admin handle", function()
   end)
 
   it("names the librdkafka version a missing admin call needs", function()
-    for _, method in ipairs { "list_offsets", "describe_cluster", "describe_topics", "incremental_alter_configs",
-      "describe_user_scram_credentials", "alter_user_scram_credentials" } do
+    for method, version in pairs(missing) do
       local msg = helpers.errmsg(function() a[method](a) end)
-      assert.matches(method .. " needs librdkafka >= 2%.%d%.0", msg)
+      assert.matches(method .. " needs librdkafka >= " .. version:gsub("%.", "%%."), msg)
     end
   end)
 
@@ -323,5 +375,39 @@ describe("admin alter_configs merge", function()
     res = assert(alter(f, { { type = "topic", name = "t", configs = { a = 1 } } }))
     assert.are.equal("UNKNOWN_TOPIC_OR_PART", res[1].error.name)
     assert.is_nil(f.written)
+  end)
+
+  it("pairs each resource with its own description and answer, wherever they come", function()
+    local f = fake({})
+    -- The first resource left out of the read, the others out of order.
+    function f.describe_configs()
+      return {
+        { type = "broker", name = "2", configs = { ["log.cleaner.threads"] = entry("3", "DYNAMIC_BROKER_CONFIG") } },
+        { type = "topic", name = "b", configs = { ["segment.ms"] = entry("10", "DYNAMIC_TOPIC_CONFIG") } },
+      }
+    end
+    local replace = f.replace_configs
+    function f.replace_configs(self, writes, opts)
+      local out = replace(self, writes, opts)
+      out[1].error = rdkafka.error(rdkafka.errors.POLICY_VIOLATION)
+      return { out[2], out[1] } -- answered in the other order
+    end
+    local res = assert(alter(f, {
+      { type = "topic", name = "a", configs = { ["retention.ms"] = 1 } },
+      { type = "topic", name = "b", configs = { ["retention.ms"] = 2 } },
+      { type = "broker", name = 2, configs = { ["message.max.bytes"] = 3 } },
+    }))
+    assert.are.same({ "a", "b", "2" }, { res[1].name, res[2].name, res[3].name })
+    assert.are.equal("_BAD_MSG", res[1].error.name)
+    assert.are.equal("POLICY_VIOLATION", res[2].error.name)
+    assert.is_nil(res[3].error)
+    assert.are.same({
+      { type = "topic", name = "b", configs = { ["segment.ms"] = "10", ["retention.ms"] = 2 } },
+      { type = "broker", name = 2, configs = { ["log.cleaner.threads"] = "3", ["message.max.bytes"] = 3 } },
+    }, f.written)
+    -- A write the answer leaves out is that resource's error.
+    function f.replace_configs(_, writes) f.written = writes; return {} end
+    res = assert(alter(f, { { type = "topic", name = "b", configs = {} } }))
+    assert.are.equal("_BAD_MSG", res[1].error.name)
   end)
 end)
