@@ -12,6 +12,8 @@
 #   make faults           the fault suite on a 3-node cluster (spec/faults/run):
 #                         brokers killed, paused, all down; consumers, services
 #                         and producers killed or closed mid-stream
+#   make fuzz             100,000 calls of random and hostile arguments to every
+#                         public function, on Lua 5.4 and LuaJIT (spec/fuzz)
 LUA ?= 5.4
 CC ?= cc
 CFLAGS ?= -O2 -g
@@ -34,7 +36,7 @@ SPEC_FORK = build/$(LUA)/spec/fork.so
 SPEC_GETPID = build/$(LUA)/spec/getpid_count.so
 SPEC_NO_THREADS = build/$(LUA)/spec/no_threads.so
 
-.PHONY: all deps demo test unit bench bench-smoke faults clean
+.PHONY: all deps demo test unit bench bench-smoke faults fuzz clean
 all: $(OUT) $(SPEC_FORK) $(SPEC_GETPID) $(SPEC_NO_THREADS)
 
 $(OUT): $(SRC) $(HDR)
@@ -84,6 +86,12 @@ bench-smoke: deps
 
 faults: deps all
 	spec/faults/run
+
+fuzz: deps
+	@$(MAKE) --no-print-directory LUA=5.4 all
+	@$(MAKE) --no-print-directory LUA=luajit all
+	LUA_PATH="lua/?.lua;lua/?/init.lua;spec/?.lua;;" LUA_CPATH="build/5.4/?.so;;" lua5.4 spec/fuzz/fuzz.lua --calls 100000
+	LUA_PATH="lua/?.lua;lua/?/init.lua;spec/?.lua;;" LUA_CPATH="build/luajit/?.so;;" luajit spec/fuzz/fuzz.lua --calls 100000
 
 clean:
 	rm -rf build

@@ -1,0 +1,272 @@
+-- Hostile input on the mock cluster: oversized messages, many headers, odd
+-- topic names, broken configs and timeouts. Each ends in an error that names
+-- the argument or key, or a delivery report that names the problem: never a
+-- crash, a hang or a message lost without a word.
+local rdkafka = require("rdkafka")
+local service = require("rdkafka.service")
+local helpers = require("helpers")
+local errmsg = helpers.errmsg
+
+local LONG = string.rep("t", 300)
+
+describe("hostile input", function()
+  local mc, bootstrap
+  lazy_setup(function()
+    mc = helpers.mock_with_topics { hostile = 1 }
+    bootstrap = mc.bootstrap_servers
+  end)
+  lazy_teardown(function() mc:close() end)
+
+  local function producer(extra)
+    local conf = { ["bootstrap.servers"] = bootstrap, log_level = 0 }
+    for k, v in pairs(extra or {}) do conf[k] = v end
+    return rdkafka.producer(conf)
+  end
+
+  local function read_back(topic, n, seconds, partition)
+    local c = rdkafka.consumer(helpers.consumer_conf(bootstrap, helpers.unique("g")))
+    assert(c:assign { { topic = topic, partition = partition or 0, offset = "beginning" } })
+    local got = helpers.consume(c, n, seconds)
+    c:close()
+    return got
+  end
+
+  it("a message bigger than message.max.bytes is refused with MSG_SIZE_TOO_LARGE", function()
+    local reports = 0
+    local p = producer { ["message.max.bytes"] = 10000, on_delivery = function() reports = reports + 1 end }
+    local big = string.rep("x", 20000)
+    local ok, err = p:produce("hostile", big)
+    assert.is_nil(ok)
+    assert.are.equal("MSG_SIZE_TOO_LARGE", err.name)
+    ok, err = p:produce { topic = "hostile", value = "v", key = big }
+    assert.is_nil(ok)
+    assert.are.equal("MSG_SIZE_TOO_LARGE", err.name)
+    ok, err = p:produce { topic = "hostile", value = "v", headers = { { "h", big } } }
+    assert.is_nil(ok)
+    assert.are.equal("MSG_SIZE_TOO_LARGE", err.name)
+    assert.are.equal(0, p:pending()) -- refused at once: nothing left to report
+    assert.are.equal(0, p:flush(1))
+    assert.are.equal(0, reports)
+    p:close()
+    -- The default limit (1,000,000 bytes) holds too.
+    p = producer()
+    ok, err = p:produce("hostile", string.rep("x", 1024 * 1024))
+    assert.is_nil(ok)
+    assert.are.equal("MSG_SIZE_TOO_LARGE", err.name)
+    p:close()
+  end)
+
+  it("10,000 headers on one message arrive, in order", function()
+    local headers = {}
+    for i = 1, 10000 do headers[i] = { "h" .. i, tostring(i) } end
+    local reports = {}
+    local p = producer { on_delivery = function(err) reports[#reports + 1] = err or false end }
+    assert.is_true(p:produce { topic = "hostile", value = "many headers", headers = headers })
+    assert.are.equal(0, p:flush(10))
+    assert.are.same({ false }, reports)
+    p:close()
+    local got = read_back("hostile", 1, 20)
+    assert.are.equal(1, #got)
+    assert.are.equal(10000, #got[1].headers)
+    for _, i in ipairs { 1, 2, 5000, 9999, 10000 } do
+      assert.are.same({ "h" .. i, tostring(i) }, got[1].headers[i])
+    end
+  end)
+
+  it("an empty topic name, or one with a NUL byte, raises naming the argument", function()
+    local p = producer()
+    local c = rdkafka.consumer(helpers.consumer_conf(bootstrap, helpers.unique("g")))
+    for _, name in ipairs { "", "a\0b" } do
+      assert.matches("bad argument #1 to 'produce' %(topic name must be a non%-empty string",
+        errmsg(function() p:produce(name, "v") end))
+      assert.matches("bad argument #1 to 'produce' %(.*topic",
+        errmsg(function() p:produce { topic = name, value = "v" } end))
+      assert.matches("bad argument #1 to 'metadata' %(topic name must be", errmsg(function() p:metadata(name, 1) end))
+      assert.matches("bad argument #1 to 'subscribe' %(topic #1 must", errmsg(function() c:subscribe { name } end))
+      assert.matches("bad argument #1 to 'subscribe' %(topic #1 must", errmsg(function() c:subscribe(name) end))
+      local list = { { topic = name, partition = 0, offset = 0 } }
+      -- Called as c[call](c, ...), Lua counts the handle as argument #1.
+      for _, call in ipairs { "assign", "pause", "resume", "position", "store_offsets", "incremental_assign" } do
+        assert.matches("bad argument #2 to '%?' %(entry #1: field 'topic' must be a non%-empty string",
+          errmsg(function() c[call](c, list) end))
+      end
+      for _, call in ipairs { "commit", "committed", "seek" } do
+        assert.matches("bad argument #2 to '%?' %(entry #1: field 'topic' must be a non%-empty string",
+          errmsg(function() c[call](c, list, 1) end))
+      end
+      assert.matches("bad argument #1 to 'watermarks' %(topic name must be",
+        errmsg(function() c:watermarks(name, 0, 1) end))
+      assert.matches("bad argument #1 to 'cached_watermarks' %(topic name must be",
+        errmsg(function() c:cached_watermarks(name, 0) end))
+      assert.matches("bad argument #1 to 'create_topic' %(topic name must be",
+        errmsg(function() mc:create_topic(name, 1, 1) end))
+    end
+    c:close()
+    p:close()
+  end)
+
+  it("a 300-character topic name is passed to the broker, and the message is reported", function()
+    -- Kafka refuses names over 249 characters (the report then says so);
+    -- the mock cluster takes them, so here the message lands.
+    local reports = {}
+    local p = producer { on_delivery = function(err, msg) reports[#reports + 1] = { err = err, msg = msg } end }
+    assert.is_true(p:produce(LONG, "long name"))
+    assert.are.equal(0, p:flush(10))
+    assert.are.equal(1, #reports)
+    assert.is_nil(reports[1].err)
+    assert.are.equal(LONG, reports[1].msg.topic)
+    p:close()
+    local got = read_back(LONG, 1, 20, reports[1].msg.partition)
+    assert.are.equal(1, #got)
+    assert.are.equal("long name", got[1].value)
+    local c = rdkafka.consumer(helpers.consumer_conf(bootstrap, helpers.unique("g")))
+    assert.is_true(c:subscribe { LONG })
+    assert.are.same({ LONG }, c:subscription())
+    c:close()
+  end)
+
+  describe("a broken config raises naming the key", function()
+    local makers = {
+      producer = function(conf) return rdkafka.producer(conf) end,
+      consumer = function(conf) conf["group.id"] = "g"; return rdkafka.consumer(conf) end,
+      admin = function(conf) return rdkafka.admin(conf) end,
+    }
+    for kind, make in pairs(makers) do
+      it("for " .. kind .. "s", function()
+        local function fails(pattern, key, value)
+          local conf = { ["bootstrap.servers"] = bootstrap, log_level = 0 }
+          conf[key] = value
+          assert.matches(pattern, errmsg(function() make(conf):close() end))
+        end
+        fails("config key 'no.such.property': No such configuration property", "no.such.property", "1")
+        fails("config key 'linger.ms': string, number or boolean expected, got table", "linger.ms", {})
+        fails("config key 'linger.ms': .*outside allowed range", "linger.ms", -5)
+        fails("config key 'linger.ms': .*outside allowed range", "linger.ms", 1e12)
+        fails("config key 'socket.timeout.ms': .*outside allowed range", "socket.timeout.ms", 2 ^ 53)
+        fails("config key 'linger.ms': number must be finite", "linger.ms", 0 / 0)
+        fails("config key 'socket.timeout.ms': number must be finite", "socket.timeout.ms", math.huge)
+        fails("config key 'client.id': the value contains a NUL byte", "client.id", "a\0b")
+        fails("config key 'client%.id...': a key must not contain a NUL byte", "client.id\0x", "a")
+        fails("config key 'enable.auto.commit': Expected bool value", "enable.auto.commit", "maybe")
+        fails("config key 'on_delivered': not a callback", "on_delivered", function() end)
+        fails("config keys must be strings, got number", 1, "x")
+        -- A secret's value stays out of the error, NUL byte or not.
+        local conf = { ["bootstrap.servers"] = bootstrap, ["sasl.password"] = "hunter2\0more" }
+        local message = errmsg(function() make(conf):close() end)
+        assert.matches("config key 'sasl.password'", message)
+        assert.is_nil(message:find("hunter2", 1, true))
+      end)
+    end
+  end)
+
+  describe("timeouts", function()
+    local BAD = { -1, -0.001, 0 / 0, -math.huge }
+
+    local function each_bad(name, call)
+      for _, t in ipairs(BAD) do
+        assert.matches("timeout must be a non%-negative number of seconds", errmsg(function() call(t) end),
+          name .. "(" .. tostring(t) .. ")")
+      end
+      assert.matches("number expected, got table", errmsg(function() call({}) end), name .. "({})")
+    end
+
+    it("negative, NaN or not numbers raise on every producer call that takes one", function()
+      local p = producer { ["transactional.id"] = helpers.unique("tx") }
+      local list = { { topic = "hostile", partition = 0, offset = 1 } }
+      each_bad("poll", function(t) return p:poll(t) end)
+      each_bad("flush", function(t) return p:flush(t) end)
+      each_bad("metadata", function(t) return p:metadata("hostile", t) end)
+      each_bad("init_transactions", function(t) return p:init_transactions(t) end)
+      each_bad("commit_transaction", function(t) return p:commit_transaction(t) end)
+      each_bad("abort_transaction", function(t) return p:abort_transaction(t) end)
+      each_bad("send_offsets_to_transaction", function(t) return p:send_offsets_to_transaction("g", list, t) end)
+      each_bad("close", function(t) return p:close(t) end)
+      assert.are.equal(0, p:close(1)) -- the refused closes left it open
+    end)
+
+    it("negative, NaN or not numbers raise on every consumer call that takes one", function()
+      local c = rdkafka.consumer(helpers.consumer_conf(bootstrap, helpers.unique("g")))
+      local list = { { topic = "hostile", partition = 0, offset = 0 } }
+      each_bad("poll", function(t) return c:poll(t) end)
+      each_bad("consume", function(t) return c:consume(1, t) end)
+      each_bad("consume_columns", function(t) return c:consume_columns(1, t) end)
+      each_bad("commit", function(t) return c:commit(list, t) end)
+      each_bad("committed", function(t) return c:committed(list, t) end)
+      each_bad("seek", function(t) return c:seek(list, t) end)
+      each_bad("watermarks", function(t) return c:watermarks("hostile", 0, t) end)
+      each_bad("offsets_for_times", function(t)
+        return c:offsets_for_times({ { topic = "hostile", partition = 0, timestamp = 0 } }, t)
+      end)
+      each_bad("metadata", function(t) return c:metadata("hostile", t) end)
+      each_bad("close", function(t) return c:close(t) end)
+      for _, t in ipairs(BAD) do
+        assert.matches("timeout must be a non%-negative number of seconds", errmsg(function() c:lag(t) end))
+      end
+      assert.is_true(c:close(5))
+    end)
+
+    it("negative, NaN or not numbers raise on admin requests and the runtime's calls", function()
+      local a = rdkafka.admin { ["bootstrap.servers"] = bootstrap, log_level = 0 }
+      for _, t in ipairs(BAD) do
+        for _, call in ipairs {
+          function() return a:create_topics({ { name = "x", partitions = 1 } }, t) end,
+          function() return a:delete_topics({ "x" }, t) end,
+          function() return a:list_consumer_groups(t) end,
+          function() return a:describe_consumer_groups({ "g" }, t) end,
+          function() return a:list_consumer_group_offsets("g", nil, t) end,
+          function() return a:poll(t) end,
+          function() return a:metadata("hostile", t) end,
+        } do
+          assert.matches("timeout must be a non%-negative number of seconds", errmsg(call))
+        end
+        assert.matches("option 'timeout' must be a non%-negative number of seconds",
+          errmsg(function() return a:delete_topics({ "x" }, { timeout = t }) end))
+      end
+      a:close()
+      local pub = service.publisher { brokers = bootstrap, log_level = 0 }
+      for _, t in ipairs(BAD) do
+        for _, call in ipairs { "poll", "flush", "close" } do
+          assert.matches("timeout must be a non%-negative number of seconds",
+            errmsg(function() return pub[call](pub, t) end))
+        end
+      end
+      pub:close(1)
+      assert.matches("option 'lag_timeout' must be a non%-negative number of seconds",
+        errmsg(function() service.new { name = "s", brokers = bootstrap, lag_timeout = -1 } end))
+    end)
+
+    -- Found by spec/fuzz/fuzz.lua; librdkafka 2.0.2's own defects, which
+    -- abort the process (not fixed here: these lines reproduce them).
+    pending("librdkafka 2.0.2 aborts when an admin handle is destroyed while a group-coordinator request "
+      .. "that timed out is in flight (rd_kafka_enq_once_del_source_return: eonce->refcnt > 0): "
+      .. "for i = 1, 300 do local a = rdkafka.admin { ['bootstrap.servers'] = bootstrap }; "
+      .. "for _ = 1, 3 do a:describe_consumer_groups({ 'g' }, 0.01) end; a:close(0) end")
+    pending("librdkafka before 2.3.0 aborts when a cooperative-sticky consumer is destroyed after it joined "
+      .. "and before its first assignment (rd_kafka_sticky_assignor_state_destroy, upstream #4381)")
+
+    it("huge ones are taken as 'wait as long as it takes', and return as soon as the answer is there", function()
+      -- Only where the answer comes at once: poll would wait that long for
+      -- a message that never comes, and an admin request (capped at an
+      -- hour) for an answer the mock cluster never gives.
+      local p = producer()
+      assert.are.equal(0, p:flush(math.huge))
+      assert.are.equal(0, p:flush(1e300))
+      assert.is_true(p:produce("hostile", "for huge timeouts"))
+      assert.are.equal(0, p:flush(2 ^ 63))
+      assert.is_table(p:metadata("hostile", math.huge))
+      assert.are.equal(0, p:close(math.huge))
+      local c = rdkafka.consumer(helpers.consumer_conf(bootstrap, helpers.unique("g")))
+      assert(c:assign { { topic = "hostile", partition = 0, offset = "beginning" } })
+      assert.is_table(c:poll(math.huge))
+      assert.are.equal(1, #c:consume(1, 1e300))
+      local low, high = c:watermarks("hostile", 0, math.huge)
+      assert.are.equal(0, low)
+      assert.is_true(high >= 2)
+      assert.is_true(c:commit({ { topic = "hostile", partition = 0, offset = 2 } }, math.huge))
+      assert.are.equal(2, c:committed({ { topic = "hostile", partition = 0 } }, math.huge)[1].offset)
+      assert.is_true(c:seek({ topic = "hostile", partition = 0, offset = 0 }, 2 ^ 63))
+      assert.is_table(c:lag(math.huge))
+      assert.is_true(c:close(math.huge))
+    end)
+  end)
+end)
