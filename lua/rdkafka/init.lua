@@ -34,27 +34,13 @@ local M = {
 -- @tfield boolean fatal the client is unusable: close it and create a new one
 -- @tfield boolean txn_requires_abort the current transaction must be aborted
 
--- A broker that hangs with its sockets open (a stopped process, a dead
--- host) holds the requests sent to it until socket.timeout.ms: with
--- librdkafka's 60 s its partitions wait a minute. After 10 s a consumer drops
--- the connection and moves on to the new leaders (spec/faults/pause.lua).
--- A producer does too from librdkafka 2.3 on; before that, a request that
--- timed out can make the idempotent producer fail fatally with
--- OUT_OF_ORDER_SEQUENCE_NUMBER once the broker is back (librdkafka #4438,
--- seen here with 2.0.2), so it keeps librdkafka's 60 s there.
-local SOCKET_TIMEOUT_MS = 10000
-
 -- Safe defaults a user would want; anything given in conf wins.
 local PRODUCER_DEFAULTS = {
   ["enable.idempotence"] = true,        -- no duplicates or reordering on retry
   ["partitioner"] = "murmur2_random",   -- same key, same partition as the Java client
 }
-if core.librdkafka_version_num >= 0x020300ff then
-  PRODUCER_DEFAULTS["socket.timeout.ms"] = SOCKET_TIMEOUT_MS
-end
 local CONSUMER_DEFAULTS = {
   ["enable.auto.commit"] = false,       -- commit only what the application processed
-  ["socket.timeout.ms"] = SOCKET_TIMEOUT_MS,
   -- librdkafka before 2.2 stops fetching for up to a second once its local
   -- queue reaches queued.min.messages (100,000 by default): a consumer able
   -- to handle more per second idles. A higher count leaves the payload bound
