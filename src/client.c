@@ -265,6 +265,57 @@ static void serve_throttles(lua_State *L, rdk_client *c) {
     }
 }
 
+/* The last occurrence of needle in s, or NULL. */
+static const char *find_last(const char *s, const char *needle) {
+    const char *last = NULL;
+    for (s = strstr(s, needle); s != NULL; s = strstr(s + 1, needle))
+        last = s;
+    return last;
+}
+
+/* Pushes the stats JSON. Once the handle is fatal librdkafka 2.0.2 ends it
+ * with "fatal": { "error": "...", "reason": "<text>", "cnt": n }, the
+ * reason as it is: it may quote a secret, or a quote. That reason is
+ * redacted and escaped; the rest is not redacted: conf.c keeps secrets
+ * out of client.id, the only config value the stats hold, and a search
+ * through JSON for secret text could only break it. */
+static void push_stats(lua_State *L, rdk_client *c, const char *json) {
+    const char *start, *end, *reason;
+    size_t len, i;
+    char none[1];
+    luaL_Buffer b;
+    if (rd_kafka_fatal_error(c->rk, none, sizeof none) == RD_KAFKA_RESP_ERR_NO_ERROR ||
+        (start = find_last(json, "\"fatal\": { \"error\": \"")) == NULL ||
+        (start = strstr(start, "\"reason\": \"")) == NULL ||
+        (end = find_last(start, "\", \"cnt\": ")) == NULL) {
+        lua_pushstring(L, json);
+        return;
+    }
+    start += strlen("\"reason\": \"");
+    lua_pushlstring(L, start, (size_t)(end - start));
+    rdk_push_redacted(L, SE_ENV, lua_tostring(L, -1));
+    reason = lua_tolstring(L, -1, &len);
+    luaL_buffinit(L, &b);
+    luaL_addlstring(&b, json, (size_t)(start - json));
+    for (i = 0; i < len; i++) {
+        unsigned char ch = (unsigned char)reason[i];
+        if (ch == '"' || ch == '\\') {
+            luaL_addchar(&b, '\\');
+            luaL_addchar(&b, (char)ch);
+        } else if (ch < 0x20) {
+            char escape[8];
+            snprintf(escape, sizeof escape, "\\u%04x", ch);
+            luaL_addstring(&b, escape);
+        } else {
+            luaL_addchar(&b, (char)ch);
+        }
+    }
+    luaL_addstring(&b, end);
+    luaL_pushresult(&b);
+    lua_replace(L, -3);
+    lua_pop(L, 1);
+}
+
 /* (handle, callbacks, traceback): serves the event in c->event to the
  * callbacks (the throttle notes when c->event is NULL); raises the first
  * error one of them raised, after serving the whole event. */
@@ -303,10 +354,7 @@ static int serve_event_protected(lua_State *L) {
         break;
     case RD_KAFKA_EVENT_STATS:
         if (RDK_HAS(c, RDK_ON_STATS)) {
-            /* Not redacted: conf.c keeps secrets out of client.id, the
-             * only config value the stats hold, and a search through
-             * JSON for secret text could only break it. */
-            lua_pushstring(L, rd_kafka_event_stats(ev));
+            push_stats(L, c, rd_kafka_event_stats(ev));
             rdk_call_callback(L, RDK_ON_STATS, 1);
         }
         break;

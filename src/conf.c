@@ -155,9 +155,21 @@ static void check_client_id(lua_State *L, int idx, int env) {
     lua_pop(L, 2);
 }
 
+/* The length of the longest beginning of secret, MIN_PIECE characters or
+ * more but not all of it, that s[0..len) ends with: a text cut short at a
+ * fixed size (librdkafka's 512-byte buffers) may end inside a secret. */
+static size_t cut_secret_at_end(const char *s, size_t len, const char *secret, size_t size) {
+    size_t piece = size - 1 < len ? size - 1 : len;
+    for (; piece >= MIN_PIECE; piece--)
+        if (memcmp(s + len - piece, secret, piece) == 0)
+            return piece;
+    return 0;
+}
+
 void rdk_push_redacted(lua_State *L, int env, const char *s) {
     const char *secret[MAX_SECRETS];
-    size_t size[MAX_SECRETS], n = 0, i, k;
+    size_t size[MAX_SECRETS], n = 0, len, i, k;
+    unsigned char *hidden;
     luaL_Buffer b;
     if (s == NULL) {
         lua_pushnil(L);
@@ -167,6 +179,7 @@ void rdk_push_redacted(lua_State *L, int env, const char *s) {
         lua_pushstring(L, s);
         return;
     }
+    len = strlen(s);
     lua_rawgeti(L, env, RDK_SECRETS);
     if (lua_type(L, -1) == LUA_TTABLE) {
         size_t count = lua_rawlen(L, -1);
@@ -174,7 +187,8 @@ void rdk_push_redacted(lua_State *L, int env, const char *s) {
             lua_rawgeti(L, -1, (int)i);
             secret[n] = lua_tolstring(L, -1, &size[n]); /* the list keeps it alive */
             lua_pop(L, 1);
-            if (secret[n] != NULL && strstr(s, secret[n]) != NULL)
+            if (secret[n] != NULL && size[n] > 0 &&
+                (strstr(s, secret[n]) != NULL || cut_secret_at_end(s, len, secret[n], size[n]) > 0))
                 n++;
         }
     }
@@ -183,22 +197,33 @@ void rdk_push_redacted(lua_State *L, int env, const char *s) {
         lua_pushstring(L, s);
         return;
     }
+    /* Marks every byte inside some secret first: secrets may overlap, and
+     * one that begins inside another must not leak its end. */
+    hidden = (unsigned char *)lua_newuserdata(L, len);
+    memset(hidden, 0, len);
+    for (k = 0; k < n; k++) {
+        const char *at;
+        size_t cut = cut_secret_at_end(s, len, secret[k], size[k]);
+        for (at = strstr(s, secret[k]); at != NULL; at = strstr(at + 1, secret[k]))
+            memset(hidden + (at - s), 1, size[k]);
+        memset(hidden + len - cut, 1, cut);
+    }
     luaL_buffinit(L, &b);
-    for (i = 0; s[i] != '\0';) {
-        size_t longest = 0;
-        for (k = 0; k < n; k++)
-            if (size[k] > longest && strncmp(s + i, secret[k], size[k]) == 0)
-                longest = size[k];
-        if (longest > 0) {
+    for (i = 0; i < len;) {
+        size_t run = i;
+        if (hidden[i]) {
+            while (i < len && hidden[i])
+                i++;
             luaL_addstring(&b, REDACTED);
-            i += longest;
         } else {
-            luaL_addchar(&b, s[i]);
-            i++;
+            while (i < len && !hidden[i])
+                i++;
+            luaL_addlstring(&b, s + run, i - run);
         }
     }
     luaL_pushresult(&b);
-    lua_remove(L, -2); /* the list */
+    lua_replace(L, -3); /* over the list */
+    lua_pop(L, 1);      /* the marks */
 }
 
 static int callback_index(const char *key) {
@@ -236,6 +261,14 @@ static const char *value_string(lua_State *L, const char *key, char *buf, size_t
     /* librdkafka reads C strings: a NUL byte would cut the value short, silently. */
     if (lua_type(L, -1) == LUA_TSTRING && strlen(value) != lua_rawlen(L, -1))
         luaL_error(L, "config key '%s': the value contains a NUL byte", key);
+    /* These go to the broker as protocol strings, with a 16-bit length:
+     * librdkafka 2.0.2 sends a longer one cut short, and the broker reads
+     * the rest as the request (the mock cluster aborts the process). */
+    if (lua_type(L, -1) == LUA_TSTRING && lua_rawlen(L, -1) > INT16_MAX &&
+        (strcmp(key, "client.id") == 0 || strcmp(key, "group.id") == 0 ||
+         strcmp(key, "group.instance.id") == 0 || strcmp(key, "transactional.id") == 0 ||
+         strcmp(key, "client.rack") == 0))
+        luaL_error(L, "config key '%s': the value is longer than %d bytes", key, INT16_MAX);
     /* "nan" would pass librdkafka's range checks. */
     if (lua_type(L, -1) == LUA_TNUMBER && !isfinite((double)lua_tonumber(L, -1)))
         luaL_error(L, "config key '%s': number must be finite", key);

@@ -83,6 +83,7 @@ static rd_kafka_topic_partition_list_t *commit_list(lua_State *L, rdk_client *c,
         lua_getfield(L, 2, "partition");
         lua_getfield(L, 2, "offset");
         luaL_argcheck(L, lua_type(L, -3) == LUA_TSTRING, 2, "field 'topic' must be a string");
+        luaL_argcheck(L, lua_rawlen(L, -3) <= RDK_TOPIC_MAX, 2, "field 'topic' is longer than 249 bytes, Kafka's limit");
         luaL_argcheck(L, rdk_isinteger(L, -2) && lua_tointeger(L, -2) >= 0 &&
                              lua_tointeger(L, -2) <= INT32_MAX,
                       2, "field 'partition' must be a non-negative integer");

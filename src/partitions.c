@@ -65,6 +65,9 @@ rd_kafka_topic_partition_list_t *rdk_check_partitions(lua_State *L, int idx, int
         if (topic == NULL || len == 0 || strlen(topic) != len)
             luaL_argerror(L, argn, lua_pushfstring(L, "entry #%d: field 'topic' must be a non-empty "
                                                       "string, got %s", i, luaL_typename(L, -1)));
+        if (len > RDK_TOPIC_MAX) /* no such topic can exist; longer ones crash librdkafka */
+            luaL_argerror(L, argn, lua_pushfstring(L, "entry #%d: field 'topic' is longer than %d bytes, "
+                                                      "Kafka's limit", i, RDK_TOPIC_MAX));
         lua_getfield(L, -2, "partition");
         if (!rdk_isinteger(L, -1) || (partition = lua_tointeger(L, -1)) < 0 || partition > INT32_MAX)
             luaL_argerror(L, argn, lua_pushfstring(L, "entry #%d: field 'partition' must be a "

@@ -38,6 +38,10 @@ enum { RDK_UP_TRACEBACK = 1, RDK_UP_SERVE_EVENT, RDK_UP_PUSH_MESSAGE, RDK_UP_PUS
 #define RDK_SECRETS (RDK_CB_COUNT + 3)
 /* Throttle notices a client keeps until on_throttle is served (client.c). */
 #define RDK_THROTTLE_NOTES 4
+/* Kafka's longest topic name. librdkafka 2.0.2 cannot make a local topic of
+ * more than 512 bytes and then crashes in an assign; past 32767 bytes the
+ * protocol's 16-bit length frames requests wrong. */
+#define RDK_TOPIC_MAX 249
 #define rdk_upvalue(i) lua_upvalueindex(i)
 
 typedef struct rdk_shutdown rdk_shutdown;

@@ -130,6 +130,8 @@ static int producer_send_offsets(lua_State *L) {
         group_id = lua_tolstring(L, 2, &len);
         luaL_argcheck(L, len > 0 && strlen(group_id) == len, 2,
                       "group id must be a non-empty string without NUL bytes");
+        /* A protocol string (16-bit length): longer, it frames the request wrong. */
+        luaL_argcheck(L, len <= INT16_MAX, 2, "group id is longer than 32767 bytes");
     } else if (luaL_testudata(L, 2, RDK_CONSUMER_MT) != NULL) {
         consumer = rdk_check_client(L, 2, RDK_CONSUMER_MT);
     } else {

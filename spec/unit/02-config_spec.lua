@@ -67,7 +67,12 @@ describe("configuration", function()
   end)
 
   it("takes a huge value without harm", function()
-    local p = rdkafka.producer { ["client.id"] = ("x"):rep(1000000), ["log_level"] = 2 }
+    local p = rdkafka.producer { ["sasl.kerberos.service.name"] = ("x"):rep(1000000), ["log_level"] = 2 }
     assert.are.equal(0, p:close(0))
+    -- Up to the protocol's limit for a string where the value goes to brokers.
+    p = rdkafka.producer { ["client.id"] = ("x"):rep(32767), ["log_level"] = 2 }
+    assert.are.equal(0, p:close(0))
+    assert.matches("config key 'client.id': the value is longer than 32767 bytes",
+      errmsg(function() rdkafka.producer { ["client.id"] = ("x"):rep(1000000) } end))
   end)
 end)

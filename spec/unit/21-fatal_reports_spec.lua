@@ -5,18 +5,26 @@
 local rdkafka = require("rdkafka")
 local core = require("rdkafka.core")
 local helpers = require("helpers")
+local cqueues = require("cqueues")
+local socket = require("cqueues.socket")
 
 describe("delivery reports of a fatal producer", function()
   it("say fatal for what the fatal error failed, and only for that", function()
     local reports, errors = {}, {}
-    -- No broker: every message stays queued until it times out or is purged.
-    local p = rdkafka.producer { ["bootstrap.servers"] = "127.0.0.1:1", ["message.timeout.ms"] = 200,
+    -- A broker that never answers: every message stays queued until it
+    -- times out or is purged.
+    local silent = assert(socket.listen("127.0.0.1", 0))
+    local _, _, port = assert(silent:localname())
+    local p = rdkafka.producer { ["bootstrap.servers"] = "127.0.0.1:" .. port, ["message.timeout.ms"] = 200,
       log_level = 0, on_log = function() end,
       on_delivery = function(err, msg) reports[#reports + 1] = { err = err, value = msg.value } end,
       on_error = function(err) errors[#errors + 1] = err end }
     assert.is_true(p:produce("t", "timed out"))
-    -- Its _MSG_TIMED_OUT report waits in the queue, not served yet.
-    os.execute("sleep 1.8") -- librdkafka looks for timed-out messages once a second
+    -- Its _MSG_TIMED_OUT report waits in the queue, not served yet: the
+    -- handle's descriptor turns readable once it is there (librdkafka looks
+    -- for timed-out messages once a second). The listener accepts and never
+    -- answers, so no connection error is queued before it.
+    assert.are.equal(p, cqueues.poll(p, 30), "no _MSG_TIMED_OUT report in 30 s")
     assert.is_true(p:produce("t", "purged by the application"))
     assert.is_true(p:purge())
     assert.is_true(p:produce("t", "queued at the fatal error"))
@@ -52,6 +60,7 @@ describe("delivery reports of a fatal producer", function()
     assert.are.equal("OUT_OF_ORDER_SEQUENCE_NUMBER", fatal.name)
     assert.is_false(fatal.retriable)
     p:close(1)
+    silent:close()
   end)
 
   it("say fatal for the message whose error made the producer fatal", function()
