@@ -125,10 +125,12 @@ lib.say(("delivered %d, failed %d, left %d; consumed %d (+%d again); read back %
 -- Both must be served again (before the resume when the cluster moved the
 -- partitions and the client noticed, else right after it). Moving on before
 -- the resume is reported, not required: with librdkafka 2.0.2 and its 60 s
--- neither client did (README, "Faults, measured"). While a producer waits on a hung broker, librdkafka
--- before 2.3 keeps its thread for that broker busy (it wakes to send a batch
--- that the full in-flight window holds back): the bound on the CPU it adds is
--- looser there, but still below a whole core.
+-- neither client did (README, "Faults, measured"). While a producer waits on
+-- a hung broker, librdkafka 2.0.2 keeps its thread for that broker busy (it
+-- wakes to send a batch that the full in-flight window holds back): half a
+-- core to a whole one over the baseline was measured. So the CPU bound holds
+-- only for a producer that moves on (a socket timeout shorter than the
+-- pause); otherwise the CPU is reported, and the issue stays open on it.
 local producer_moves = producer_timeout < PAUSE
 local function before_resume(t) return t and t < PAUSE and "before" or "after" end
 lib.result {
@@ -139,7 +141,7 @@ lib.result {
   -- Spinning would add a whole core; waiting adds timers and reconnects.
   ok = delivered == i and failed == 0 and left == 0 and consumed_unique == delivered and r.lost == 0
     and r.duplicated == 0 and r.reordered == 0 and r.unknown == 0 and watch.producer and watch.consumer
-    and cpu_share <= cpu_before + (producer_moves and 0.5 or 0.9),
+    and (cpu_share <= cpu_before + 0.5 or not producer_moves),
   notes = ("producer served the paused node's partitions again after %.1f s (%s the resume), consumer after"
     .. " %.1f s (%s); consumer read %d twice; CPU %.2f of a core while paused (%.2f before, %.2f after)")
     :format(watch.producer or -1, before_resume(watch.producer), watch.consumer or -1,
