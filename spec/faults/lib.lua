@@ -65,11 +65,8 @@ function lib.conf(conf)
   return conf
 end
 
-local counter = 0
-function lib.unique(prefix)
-  counter = counter + 1
-  return ("%s-%d-%d-%d"):format(prefix, os.time(), math.random(1, 1e6), counter)
-end
+--- A topic or group name no other run has used (the specs' own helper).
+lib.unique = require("helpers").unique
 
 --- Creates a topic replicated on all three brokers and waits until every
 --- partition has a leader.
