@@ -86,6 +86,31 @@ static void check_groups(lua_State *L, rdk_admin_req *r, void (*destroy)(void *)
     }
 }
 
+/* When no answer came within the caller's timeout (kept by the module for
+ * group requests, see rdk_admin_request), replaces the nil, err on top with
+ * one entry per group id of the list at 2, each with that error, as
+ * librdkafka gives for groups it timed out on. */
+static int timed_out_groups(lua_State *L, int describe) {
+    size_t n = lua_rawlen(L, 2), i;
+    lua_createtable(L, (int)n, 0);
+    for (i = 1; i <= n; i++) {
+        lua_createtable(L, 0, describe ? 5 : 2);
+        lua_rawgeti(L, 2, (int)i);
+        lua_setfield(L, -2, "group_id");
+        lua_pushvalue(L, -3); /* the error */
+        lua_setfield(L, -2, "error");
+        if (describe) {
+            push_state(L, RD_KAFKA_CONSUMER_GROUP_STATE_UNKNOWN);
+            lua_pushboolean(L, 0);
+            lua_setfield(L, -2, "simple");
+            lua_newtable(L);
+            lua_setfield(L, -2, "members");
+        }
+        lua_rawseti(L, -2, (int)i);
+    }
+    return 1;
+}
+
 static void send_describe(rdk_admin_req *r) {
     rd_kafka_DescribeConsumerGroups(r->client->rk, (const char **)r->items, r->count, r->options, r->queue);
 }
@@ -142,7 +167,7 @@ static int admin_describe_groups(lua_State *L) {
     r = rdk_admin_request(L, 3, RD_KAFKA_ADMIN_OP_DESCRIBECONSUMERGROUPS, 0);
     check_groups(L, r, NULL, NULL);
     if ((ev = rdk_admin_run(L, r, send_describe, "describe_consumer_groups")) == NULL)
-        return 2;
+        return r->timed_out ? timed_out_groups(L, 1) : 2;
     groups = rd_kafka_DescribeConsumerGroups_result_groups(rd_kafka_event_DescribeConsumerGroups_result(ev), &n);
     lua_createtable(L, (int)n, 0);
     for (i = 0; i < n; i++) {
@@ -195,7 +220,7 @@ static int admin_delete_groups(lua_State *L) {
     r = rdk_admin_request(L, 3, RD_KAFKA_ADMIN_OP_DELETEGROUPS, 0);
     check_groups(L, r, destroy_delete_group, make_delete_group);
     if ((ev = rdk_admin_run(L, r, send_delete, "delete_consumer_groups")) == NULL)
-        return 2;
+        return r->timed_out ? timed_out_groups(L, 0) : 2;
     groups = rd_kafka_DeleteGroups_result_groups(rd_kafka_event_DeleteGroups_result(ev), &n);
     lua_createtable(L, (int)n, 0);
     for (i = 0; i < n; i++) {

@@ -1,5 +1,7 @@
 /* rdkafka.MockCluster: librdkafka's in-process mock brokers, listening on
  * 127.0.0.1, for demos and error-injection tests with no real Kafka. */
+#include <pthread.h>
+#include <stdlib.h>
 #include <string.h>
 #include "private.h"
 #include <librdkafka/rdkafka_mock.h>
@@ -27,6 +29,81 @@ static rdk_mock *check_mock(lua_State *L, int idx) {
         luaL_error(L, "%s was created in process %d and used in process %d: create it per process",
                    RDK_MOCK_MT, (int)m->pid, (int)rdk_pid);
     return m;
+}
+
+/* The addresses of the mock clusters running in this process, so that an
+ * admin handle can tell it talks to one (rdk_mock_bootstrap). */
+typedef struct live_mock {
+    struct live_mock *next;
+    const rdk_mock *m;
+    char *bootstraps;
+} live_mock;
+static live_mock *live;
+static pthread_mutex_t live_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static void live_add(const rdk_mock *m) {
+    live_mock *l = (live_mock *)malloc(sizeof *l);
+    if (l == NULL)
+        return; /* not known as a mock: its requests go out as to any broker */
+    l->bootstraps = strdup(rd_kafka_mock_cluster_bootstraps(m->cluster));
+    if (l->bootstraps == NULL) {
+        free(l);
+        return;
+    }
+    l->m = m;
+    pthread_mutex_lock(&live_lock);
+    l->next = live;
+    live = l;
+    pthread_mutex_unlock(&live_lock);
+}
+
+static void live_remove(const rdk_mock *m) {
+    live_mock **at, *gone = NULL;
+    pthread_mutex_lock(&live_lock);
+    for (at = &live; *at != NULL; at = &(*at)->next)
+        if ((*at)->m == m) {
+            gone = *at;
+            *at = gone->next;
+            break;
+        }
+    pthread_mutex_unlock(&live_lock);
+    if (gone != NULL) {
+        free(gone->bootstraps);
+        free(gone);
+    }
+}
+
+/* Whether the entry of len bytes at s ("host:port") is one of the list's
+ * comma-separated entries. */
+static int listed(const char *list, const char *s, size_t len) {
+    const char *p = list;
+    while (*p) {
+        size_t n = strcspn(p, ",");
+        if (n == len && memcmp(p, s, len) == 0)
+            return 1;
+        p += n;
+        if (*p == ',')
+            p++;
+    }
+    return 0;
+}
+
+int rdk_mock_bootstrap(const char *servers) {
+    live_mock *l;
+    int found = 0;
+    pthread_mutex_lock(&live_lock);
+    for (l = live; l != NULL && !found; l = l->next) {
+        const char *p = l->bootstraps;
+        while (*p && !found) {
+            size_t n = strcspn(p, ",");
+            found = listed(servers, p, n);
+            p += n;
+            if (*p == ',')
+                p++;
+        }
+    }
+    pthread_mutex_unlock(&live_lock);
+    return found;
 }
 
 /* core.mock_cluster(brokers) */
@@ -59,6 +136,7 @@ static int mock_new(lua_State *L) {
         m->rk = NULL;
         return luaL_error(L, "rdkafka.mock_cluster: could not start %d mock brokers", (int)brokers);
     }
+    live_add(m);
     return 1;
 }
 
@@ -405,6 +483,7 @@ static int mock_set_topic_error(lua_State *L) {
 static int mock_close(lua_State *L) {
     rdk_mock *m = (rdk_mock *)luaL_checkudata(L, 1, RDK_MOCK_MT);
     if (m->cluster != NULL && m->pid == rdk_pid) {
+        live_remove(m);
         rd_kafka_mock_cluster_destroy(m->cluster);
         rd_kafka_destroy(m->rk);
     }

@@ -82,6 +82,7 @@ typedef struct rdk_client {
     } throttle[RDK_THROTTLE_NOTES];
     struct rdk_admin_req *requests; /* admin requests not yet collected (admin.c) */
     int filled;                     /* messages a consume fill has stored so far (consume.c) */
+    int on_mock;                    /* bootstrap.servers names a mock cluster of this process (admin.c) */
 } rdk_client;
 
 /* error.c */
@@ -224,6 +225,9 @@ typedef struct rdk_admin_req {
     rd_kafka_queue_t *queue;  /* where the result arrives */
     rd_kafka_event_t *result;
     int timeout_ms;
+    int module_timeout; /* the caller's timeout is kept here, not by librdkafka */
+    int timed_out;      /* no result came within it */
+    int unsendable;     /* a request the mock cluster lacks: refused, never sent */
 } rdk_admin_req;
 rdk_admin_req *rdk_admin_request(lua_State *L, int opts_idx, rd_kafka_admin_op_t op, int allowed);
 void rdk_admin_items(lua_State *L, rdk_admin_req *r, size_t count, void (*destroy)(void *));
@@ -254,5 +258,8 @@ extern const luaL_Reg rdk_producer_txn_methods[];
 void rdk_open_producer(lua_State *L);
 void rdk_open_consumer(lua_State *L);
 void rdk_open_mock(lua_State *L);
+/* Whether a comma-separated bootstrap.servers names a broker of a mock
+ * cluster running in this process. */
+int rdk_mock_bootstrap(const char *servers);
 
 #endif
