@@ -1,4 +1,6 @@
 /* Turning a Lua table of librdkafka properties into an rd_kafka_conf_t. */
+#include <math.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
@@ -275,11 +277,41 @@ static const char *value_string(lua_State *L, const char *key, char *buf, size_t
     return value;
 }
 
+/* Whether s holds a control character. */
+static int has_control(const char *s) {
+    for (; *s; s++)
+        if ((unsigned char)*s < 0x20 || *s == 0x7f)
+            return 1;
+    return 0;
+}
+
+/* A fraction given to an integer property: librdkafka keeps the integer
+ * part, silently. Read back, the value differs. */
+static void check_fraction(lua_State *L, rd_kafka_conf_t *conf, const char *key) {
+    char back[64];
+    size_t size = sizeof back;
+    double given, got;
+    if (lua_type(L, -1) != LUA_TNUMBER || rdk_isinteger(L, -1) || is_secret(key))
+        return;
+    given = (double)lua_tonumber(L, -1);
+    if (rd_kafka_conf_get(conf, key, back, &size) != RD_KAFKA_CONF_OK)
+        return;
+    got = strtod(back, NULL);
+    if (fabs(got - given) > 1e-5 * fabs(given))
+        luaL_error(L, "config key '%s': an integer is expected, got %f", key, given);
+}
+
 static void set_property(lua_State *L, rd_kafka_conf_t *conf, const char *key) {
     char buf[64], errstr[512];
     const char *value = value_string(L, key, buf, sizeof buf);
-    if (rd_kafka_conf_set(conf, key, value, errstr, sizeof errstr) == RD_KAFKA_CONF_OK)
+    /* librdkafka 2.0.2 crashes in its main thread on a control character in
+     * an extension_ value of this one. */
+    if (strcmp(key, "sasl.oauthbearer.config") == 0 && has_control(value))
+        luaL_error(L, "config key '%s': the value contains a control character", key);
+    if (rd_kafka_conf_set(conf, key, value, errstr, sizeof errstr) == RD_KAFKA_CONF_OK) {
+        check_fraction(L, conf, key);
         return;
+    }
     if (is_secret(key))
         luaL_error(L, "config key '%s': invalid value (not shown: secret)", key);
     luaL_error(L, "config key '%s': %s", key, errstr);

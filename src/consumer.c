@@ -25,6 +25,15 @@
  * @classmod rdkafka.Consumer
  */
 
+/* Whether conf's partition.assignment.strategy names cooperative-sticky
+ * (librdkafka refuses to mix it with eager assignors). */
+static int cooperative_strategy(const rd_kafka_conf_t *conf) {
+    char value[512];
+    size_t size = sizeof value;
+    return rd_kafka_conf_get(conf, "partition.assignment.strategy", value, &size) == RD_KAFKA_CONF_OK &&
+           strstr(value, "cooperative-sticky") != NULL;
+}
+
 static int consumer_new(lua_State *L) {
     char errstr[512];
     int events = RD_KAFKA_EVENT_ERROR;
@@ -39,8 +48,11 @@ static int consumer_new(lua_State *L) {
                                                1 << RDK_ON_THROTTLE);
     lua_settop(L, 2);
     /* With a rebalance callback the group waits for the application's
-     * assign (rebalance.c makes it); without, librdkafka assigns itself. */
-    if (c->callbacks & RDK_REBALANCE_CALLBACKS)
+     * assign (rebalance.c makes it); without, librdkafka assigns itself.
+     * A cooperative consumer always gets the events: the first tells that
+     * its first assignment was made (see rdk_cooperative_unsynced). */
+    c->cooperative = cooperative_strategy(conf);
+    if ((c->callbacks & RDK_REBALANCE_CALLBACKS) || c->cooperative)
         events |= RD_KAFKA_EVENT_REBALANCE;
     /* Auto-commit outcomes too; commit_async's come in any case. */
     if (RDK_HAS(c, RDK_ON_COMMIT))
@@ -179,6 +191,21 @@ static int consumer_close(lua_State *L) {
     timeout_ms = rdk_check_timeout_ms(L, 2, CLOSE_TIMEOUT_MS);
     deadline = rdk_now_ms() + timeout_ms;
     base = rdk_enter(L, c, 2, "close");
+    /* A cooperative consumer between its join and its first assignment
+     * cannot be destroyed yet (rdk_cooperative_unsynced): the assignment
+     * comes first, served here like any rebalance. No message can come
+     * before it. */
+    while (rdk_now_ms() < deadline && !rdk_failed(L, c, base) && rdk_cooperative_joining(c)) {
+        long long left = deadline - rdk_now_ms();
+        rdk_serve_queue(L, c, base, c->queue, left > 100 ? 100 : (int)left, 1, deadline);
+    }
+    if (rdk_cooperative_unsynced(c)) {
+        rdk_leave(L, c, base);
+        return rdk_return_error(L, RD_KAFKA_RESP_ERR__TIMED_OUT,
+                                "the consumer joined its group and its first assignment did not come within "
+                                "the timeout: librdkafka before 2.3.0 aborts when a cooperative-sticky consumer "
+                                "is destroyed then, so it is still open (close it again)");
+    }
     if ((thread_err = rdk_shutdown_prepare(c->shutdown)) != 0) {
         rdk_leave(L, c, base);
         return rdk_return_error(L, RD_KAFKA_RESP_ERR__FAIL,
@@ -266,10 +293,16 @@ static int consumer_gc(lua_State *L) {
             rd_kafka_event_destroy(c->held);
         c->held = NULL;
         rdk_wake_close(c);
+        if (rdk_cooperative_joining(c)) {
+            /* Not destroyed before its first assignment (see close): the
+             * thread waits for it on the consumer queue, bounded. */
+            rdk_shutdown_await_rebalance(c->shutdown, c->queue);
+            c->queue = NULL;
+        }
         rdk_shutdown_begin(c->shutdown, c->rk, RD_KAFKA_DESTROY_F_NO_CONSUMER_CLOSE, NULL);
-        queues[0] = c->queue;
-        queues[1] = c->commit_queue;
-        rdk_shutdown_finish(c->shutdown, 0, queues, 2);
+        queues[0] = c->commit_queue;
+        queues[1] = c->queue;
+        rdk_shutdown_finish(c->shutdown, 0, queues, c->queue != NULL ? 2 : 1);
         c->shutdown = NULL;
     }
     rdk_wake_close(c); /* in a child: this process's copy of the pipe */

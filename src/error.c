@@ -85,25 +85,28 @@ int rdk_raise_redacted(lua_State *L, int handle, const char *what, const char *m
     return luaL_error(L, "%s: %s", what, lua_tostring(L, -1));
 }
 
-static void destroy_error(void *error) { rd_kafka_error_destroy((rd_kafka_error_t *)error); }
+/* An error whose pushing raised, freed by the next rdk_push_error_object
+ * of the same thread. */
+static __thread rd_kafka_error_t *unreleased;
 
 void rdk_push_error_object(lua_State *L, int handle, rd_kafka_error_t *error) {
     rd_kafka_resp_err_t code = rd_kafka_error_code(error);
     int fatal = rd_kafka_error_is_fatal(error);
     int retriable = !fatal && (rd_kafka_error_is_retriable(error) || is_retriable(code));
     int abort = rd_kafka_error_txn_requires_abort(error);
-    void **guard;
     handle = handle < 0 ? lua_gettop(L) + handle + 1 : handle;
     /* The whole text, not a copy cut at a fixed size (which could end
-     * inside a secret): the guard frees the error if pushing raises. */
-    guard = rdk_guard(L, destroy_error);
-    *guard = error;
+     * inside a secret). Pushing can raise (out of memory): the error is
+     * then freed by this thread's next call, so at most one is held. */
+    if (unreleased != NULL)
+        rd_kafka_error_destroy(unreleased);
+    unreleased = error;
     push_redacted_of(L, handle, rd_kafka_error_string(error));
     push_fields(L, code, lua_tostring(L, -1), retriable, fatal, abort);
-    *guard = NULL;
+    unreleased = NULL;
     rd_kafka_error_destroy(error);
-    lua_replace(L, -4); /* over the guard */
-    lua_pop(L, 2);
+    lua_replace(L, -3); /* over the callback table */
+    lua_pop(L, 1);
 }
 
 int rdk_return_error(lua_State *L, rd_kafka_resp_err_t code, const char *message) {

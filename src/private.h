@@ -83,6 +83,8 @@ typedef struct rdk_client {
     struct rdk_admin_req *requests; /* admin requests not yet collected (admin.c) */
     int filled;                     /* messages a consume fill has stored so far (consume.c) */
     int on_mock;                    /* bootstrap.servers names a mock cluster of this process (admin.c) */
+    int cooperative;                /* partition.assignment.strategy is cooperative-sticky (consumer) */
+    int synced;                     /* a rebalance event came: the group's first assignment was made */
 } rdk_client;
 
 /* error.c */
@@ -154,6 +156,9 @@ int rdk_shutdown_prepare(rdk_shutdown *s);
 void rdk_shutdown_begin(rdk_shutdown *s, rd_kafka_t *rk, int flags, rd_kafka_queue_t *wake);
 int rdk_shutdown_closed(rdk_shutdown *s, rd_kafka_resp_err_t *err);
 int rdk_shutdown_finish(rdk_shutdown *s, long long deadline_ms, rd_kafka_queue_t **queues, int n);
+void rdk_shutdown_await_rebalance(rdk_shutdown *s, rd_kafka_queue_t *queue);
+int rdk_cooperative_unsynced(rdk_client *c);
+int rdk_cooperative_joining(rdk_client *c);
 void rdk_shutdown_after_fork(void);
 void rdk_open_shutdown(lua_State *L);
 

@@ -23,6 +23,33 @@ static int is_cooperative(rd_kafka_t *rk) {
     return protocol != NULL && strcmp(protocol, "COOPERATIVE") == 0;
 }
 
+/* Whether destroying the consumer now would abort the process: librdkafka
+ * before 2.3.0 asserts in rd_kafka_sticky_assignor_state_destroy when a
+ * cooperative-sticky consumer that joined its group (librdkafka then names
+ * the group's protocol) is destroyed before its first SyncGroup answer
+ * (upstream #4381). That answer is followed by a rebalance event, which
+ * cooperative consumers always get (consumer_new). */
+int rdk_cooperative_unsynced(rdk_client *c) {
+    return c->cooperative && !c->synced && c->rk != NULL && is_cooperative(c->rk);
+}
+
+/* Whether it may come to that: the consumer has joined, or is subscribed
+ * and may be joining (librdkafka may take the answer to a JoinGroup in
+ * flight while it closes). */
+int rdk_cooperative_joining(rdk_client *c) {
+    rd_kafka_topic_partition_list_t *topics = NULL;
+    int subscribed;
+    if (!c->cooperative || c->synced || c->rk == NULL)
+        return 0;
+    if (is_cooperative(c->rk))
+        return 1;
+    subscribed = rd_kafka_subscription(c->rk, &topics) == RD_KAFKA_RESP_ERR_NO_ERROR && topics != NULL &&
+                 topics->cnt > 0;
+    if (topics != NULL)
+        rd_kafka_topic_partition_list_destroy(topics);
+    return subscribed;
+}
+
 /* In serve_event_protected: on_assign(consumer, partitions), on_revoke, or
  * on_lost when the assignment was lost (on_revoke when there is no on_lost). */
 void rdk_serve_rebalance(lua_State *L, rdk_client *c, rd_kafka_event_t *ev) {
@@ -46,6 +73,7 @@ void rdk_rebalance_finish(rdk_client *c, rd_kafka_event_t *ev, long long assigns
     int assign = rd_kafka_event_error(ev) == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS;
     rd_kafka_resp_err_t err = RD_KAFKA_RESP_ERR_NO_ERROR;
     rd_kafka_error_t *error = NULL;
+    c->synced = 1;
     if (c->assigns != assigns_before || c->rk == NULL)
         return;
     if (is_cooperative(c->rk))

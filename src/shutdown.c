@@ -20,6 +20,9 @@
 /* At exit, how long to wait for shutdowns still running: librdkafka threads
  * must not run while the process tears its libraries down. */
 #define EXIT_WAIT_MS 5000
+/* How long a collected cooperative consumer may wait for its first
+ * assignment before it is destroyed (rdk_shutdown_await_rebalance). */
+#define AWAIT_REBALANCE_MS 30000
 /* The thread runs librdkafka's close and destroy only. */
 #define STACK_SIZE (1024 * 1024)
 
@@ -36,6 +39,7 @@ struct rdk_shutdown {
     int done;               /* rk destroyed */
     int refs;               /* the thread and the caller */
     rd_kafka_resp_err_t close_err;
+    rd_kafka_queue_t *await; /* a consumer queue whose first rebalance event comes before the destroy */
 };
 
 static pthread_mutex_t running_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -128,6 +132,33 @@ void rdk_shutdown_free(rdk_shutdown *s) {
         unref(s);
 }
 
+/* Waits at most AWAIT_REBALANCE_MS for a rebalance event on queue (the other
+ * events are dropped: a collected consumer has nobody to serve them), then
+ * destroys the queue. The event is not answered: a destroy without a
+ * consumer close unassigns by itself. */
+static void await_rebalance(rd_kafka_queue_t *queue) {
+    long long deadline = rdk_now_ms() + AWAIT_REBALANCE_MS;
+    while (rdk_now_ms() < deadline) {
+        rd_kafka_event_t *ev = rd_kafka_queue_poll(queue, 100);
+        int rebalance = ev != NULL && rd_kafka_event_type(ev) == RD_KAFKA_EVENT_REBALANCE;
+        if (ev != NULL)
+            rd_kafka_event_destroy(ev);
+        if (rebalance)
+            break;
+    }
+    rd_kafka_queue_destroy(queue);
+}
+
+/* Hands the thread a collected cooperative consumer's queue: before the
+ * destroy, it waits for the consumer's first assignment there (see
+ * rdk_cooperative_unsynced). Before rdk_shutdown_begin. */
+void rdk_shutdown_await_rebalance(rdk_shutdown *s, rd_kafka_queue_t *queue) {
+    if (s->thread)
+        s->await = queue;
+    else
+        rd_kafka_queue_destroy(queue); /* destroyed in place, unbounded waits excluded */
+}
+
 static void *shutdown_thread(void *arg) {
     rdk_shutdown *s = (rdk_shutdown *)arg;
     rd_kafka_resp_err_t err = RD_KAFKA_RESP_ERR_NO_ERROR;
@@ -148,6 +179,8 @@ static void *shutdown_thread(void *arg) {
         pthread_cond_wait(&s->cond, &s->lock);
     pthread_mutex_unlock(&s->lock);
 
+    if (s->await != NULL)
+        await_rebalance(s->await);
     rd_kafka_destroy_flags(s->rk, s->flags & ~RDK_SHUTDOWN_CONSUMER_CLOSE);
 
     pthread_mutex_lock(&s->lock);

@@ -23,7 +23,7 @@ local service = require("rdkafka.service")
 local publisher = require("rdkafka.publisher")
 local codec = require("rdkafka.codec")
 
-local calls_wanted, seed, verbose, trace, only, skip, all_forms = 100000, os.time(), false, false, nil, nil, false
+local calls_wanted, seed, verbose, trace, only, skip = 100000, os.time(), false, false, nil, nil
 do
   local i = 1
   while arg and arg[i] do
@@ -33,10 +33,9 @@ do
     elseif a == "--verbose" then verbose = true
     elseif a == "--only" then only = arg[i + 1]; i = i + 1 -- targets whose name matches this Lua pattern
     elseif a == "--skip" then skip = arg[i + 1]; i = i + 1 -- leave out those matching this one
-    elseif a == "--all" then all_forms = true -- also the forms that crash librdkafka 2.0.2 (below)
     elseif a == "--trace" then trace = true -- each call's name before it runs, to find a hang
     else
-      error("usage: fuzz.lua [--calls N] [--seed S] [--only PATTERN] [--skip PATTERN] [--all] [--verbose] [--trace]")
+      error("usage: fuzz.lua [--calls N] [--seed S] [--only PATTERN] [--skip PATTERN] [--verbose] [--trace]")
     end
     i = i + 1
   end
@@ -151,11 +150,8 @@ end
 local function userdata_value()
   -- Never the cluster the clients use: a random method call could take it down.
   local choices = { io.stdout }
-  for kind, pool in pairs(live) do
-    -- Not the admin handles that make requests: a random close must not reach them (see one()).
-    if kind ~= "admin" or all_forms then
-      for _, h in ipairs(pool) do choices[#choices + 1] = h end
-    end
+  for _, pool in pairs(live) do
+    for _, h in ipairs(pool) do choices[#choices + 1] = h end
   end
   local ud = pick(choices)
   if rawget(_G, "newproxy") and chance(0.1) then ud = newproxy(true) end
@@ -244,18 +240,9 @@ function gen.produce_table()
 end
 function gen.topics() return pick { { "fuzz" }, { "fuzz", "fuzz-b" }, "fuzz", { "^fuzz.*" }, {}, { "" }, { "^((" },
   { LONG }, { 1 }, any(true) } end
--- librdkafka 2.0.2 aborts the process now and then (rd_kafka_enq_once_del_source_return:
--- "eonce->refcnt > 0", or a corrupted heap) when an admin request gives up on
--- a short timeout while it is still under way, most often when the handle is
--- then destroyed: see spec/unit/19-hostile_input_spec.lua. Unless --all is
--- given, admin requests get only timeouts they refuse (their arguments are
--- still checked, but nothing is sent), and the admin handles are never
--- closed (see one()).
-local ADMIN_TIMEOUTS = { -1, -0.001, 0 / 0, -math.huge, "x", true, {}, { timeout = -1 } }
 function gen.admin_opts()
-  local timeouts = all_forms and TIMEOUTS or ADMIN_TIMEOUTS
-  if chance(0.7) then return pick(timeouts) end
-  return { timeout = pick(timeouts), validate_only = any(true), require_stable = any(true) }
+  if chance(0.7) then return pick(TIMEOUTS) end
+  return { timeout = pick(TIMEOUTS), validate_only = any(true), require_stable = any(true) }
 end
 gen.group_admin_opts = gen.admin_opts
 function gen.group() return pick { "fuzz-group", "g2", "", LONG, "a\0b", 1, any(true) } end
@@ -310,12 +297,9 @@ local function tx_producer_conf()
   return c
 end
 local function consumer_conf()
-  -- No cooperative-sticky consumers: librdkafka before 2.3.0 aborts the
-  -- process when one is destroyed after it joined its group and before its
-  -- first assignment (rdkafka_sticky_assignor.c, upstream #4381), and the
-  -- fuzzer closes consumers at any moment. (Its mock broker also aborts
-  -- when the members of one group use different protocols.)
-  local cooperative = false
+  -- Cooperative-sticky consumers get a group of their own: the mock broker
+  -- aborts when the members of one group use different protocols.
+  local cooperative = chance(0.3)
   return { ["bootstrap.servers"] = BOOTSTRAP, log_level = 0,
     ["group.id"] = cooperative and "fuzz-coop" or pick { "fuzz-group", "fuzz-g2" },
     ["session.timeout.ms"] = 6000, ["heartbeat.interval.ms"] = 500, ["auto.offset.reset"] = "earliest",
@@ -349,9 +333,9 @@ end
 ---------------------------------------------------------------------------
 -- Live handles, a few of each kind; the oldest is closed when there are
 -- too many, and closed ones are kept (a few) to be used after close.
-live = { producer = {}, tx = {}, consumer = {}, admin = {}, fresh_admin = {}, mock = {}, publisher = {}, service = {},
+live = { producer = {}, tx = {}, consumer = {}, admin = {}, mock = {}, publisher = {}, service = {},
   closed = {} }
-local CAP = { producer = 3, tx = 2, consumer = 3, admin = 2, fresh_admin = 2, mock = 2, publisher = 2, service = 2 }
+local CAP = { producer = 3, tx = 2, consumer = 3, admin = 2, mock = 2, publisher = 2, service = 2 }
 
 local function close_quietly(h)
   pcall(function() return h:close(0) end)
@@ -405,11 +389,7 @@ local function one(kind, make)
       if #live.closed > 8 then table.remove(live.closed, 1) end
     end
   end
-  -- The admin handles that make requests are never closed (unless --all):
-  -- librdkafka 2.0.2 aborts when one is destroyed while a request it gave
-  -- up on is still in flight (see gen.group_admin_opts). Admin handles that
-  -- make no request ("fresh_admin") are closed like the others.
-  if #pool == 0 or (chance(0.002) and (kind ~= "admin" or all_forms)) then
+  if #pool == 0 or chance(0.002) then
     local ok, h = pcall(make)
     if ok and h then add(kind, h) end
   end
@@ -421,7 +401,6 @@ function handle.producer() return one("producer", function() return rdkafka.prod
 function handle.tx() return one("tx", function() return rdkafka.producer(tx_producer_conf()) end) end
 function handle.consumer() return one("consumer", function() return rdkafka.consumer(consumer_conf()) end) end
 function handle.admin() return one("admin", function() return rdkafka.admin(admin_conf()) end) end
-function handle.fresh_admin() return one("fresh_admin", function() return rdkafka.admin(admin_conf()) end) end
 function handle.mock() return one("mock", function() return rdkafka.mock_cluster { brokers = 2 } end) end
 function handle.publisher() return one("publisher", function() return publisher.new(publisher_opts()) end) end
 function handle.service()
@@ -436,8 +415,6 @@ end
 -- times a closed one, another class's, or no handle at all.
 local function receiver(kind)
   local r = random(1, 20)
-  -- A method of an admin handle that makes requests never closes it (see one()).
-  if kind == "admin" and not all_forms and r <= 3 then r = 4 end
   if r == 1 and #live.closed > 0 then return pick(live.closed) end
   if r == 2 then return userdata_value() end
   if r == 3 then return any(true) end
@@ -525,7 +502,7 @@ method(A, "alter_consumer_group_offsets", { "group", "list", "group_admin_opts!"
 method(A, "metadata", { "topic", "timeout!" })
 method(A, "poll", { "timeout" })
 method(A, "name", {})
-method(all_forms and A or "fresh_admin", "close", { "timeout!" })
+method(A, "close", { "timeout!" })
 for _, name in ipairs { "list_offsets", "describe_cluster", "describe_topics", "incremental_alter_configs",
   "describe_user_scram_credentials", "alter_user_scram_credentials" } do
   method(A, name, { "any" })
@@ -761,8 +738,7 @@ function fuzz_call()
           for _, h in ipairs(pool) do if h == results[i] then known = true end end
         end
         if not known then
-          if kind == "producer" and target.name == "rdkafka.producer(tx)" then kind = "tx"
-          elseif kind == "admin" and not all_forms then kind = "fresh_admin" end
+          if kind == "producer" and target.name == "rdkafka.producer(tx)" then kind = "tx" end
           add(kind, results[i])
         end
       end
@@ -782,14 +758,12 @@ while total.calls < calls_wanted do
   if total.calls % 1000 == 0 then collectgarbage("step", 1000) end
 end
 
--- Close everything left (but the admin handles that made requests, unless
--- --all: the process ends without collecting them).
+-- Close everything left.
 for kind, pool in pairs(live) do
-  if kind ~= "closed" and (kind ~= "admin" or all_forms) then
+  if kind ~= "closed" then
     for _, h in ipairs(pool) do close_quietly(h) end
   end
 end
-local keep_admins = live.admin -- referenced to the end, never collected
 live = { closed = {} }
 collectgarbage()
 collectgarbage()
@@ -824,7 +798,4 @@ for i, d in ipairs(defects) do
   print("DEFECT " .. d)
   if i >= 20 then print(("... and %d more"):format(#defects - 20)); break end
 end
--- Without closing the Lua state: the admin handles kept above are not
--- destroyed (see one()).
-os.exit(#defects == 0 and 0 or 1, all_forms)
-local _ = keep_admins
+os.exit(#defects == 0 and 0 or 1, true)

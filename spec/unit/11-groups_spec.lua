@@ -121,6 +121,46 @@ describe("consumer groups", function()
       assert.is_true(c:close())
     end)
 
+    it("cooperative-sticky without callbacks still gets its partitions, served by poll and consume", function()
+      local c = consumer { ["partition.assignment.strategy"] = "cooperative-sticky" }
+      assert(c:subscribe("grp"))
+      assert.are.equal(30, #helpers.consume(c, 30, 30))
+      assert.are.equal(3, #c:assignment())
+      assert.is_true(c:close())
+    end)
+
+    -- librdkafka before 2.3.0 aborts the process (rd_kafka_sticky_assignor_state_destroy:
+    -- assert assignor_state, upstream #4381) when a cooperative-sticky consumer
+    -- is destroyed after it joined its group and before its first assignment.
+    -- Closed or collected at random moments of its join, it is destroyed only
+    -- after that assignment.
+    it("cooperative-sticky closed or collected during its join is destroyed only after its first assignment", function()
+      math.randomseed(4381)
+      for i = 1, 24 do
+        local c = consumer { ["partition.assignment.strategy"] = "cooperative-sticky", log_level = 0 }
+        assert(c:subscribe("grp"))
+        c:poll(math.random() * 0.3)
+        if i % 3 == 0 then
+          c = nil -- luacheck: ignore (collected with the join under way)
+          collectgarbage()
+          collectgarbage()
+        else
+          local ok, err = c:close(i % 3 == 1 and 10 or 0)
+          if i % 3 == 1 then
+            assert.is_true(ok, err and err.message)
+          elseif not ok then
+            assert.are.equal("_TIMED_OUT", err.name)
+            if err.message:find("still open (close it again)", 1, true) then
+              -- No time to wait for the assignment: still open, and says so.
+              assert.is_true(c:close(10))
+            else
+              assert.matches("goes on closing in the background", err.message)
+            end
+          end
+        end
+      end
+    end)
+
     it("poll and close are refused inside a rebalance callback; assign and commit are not", function()
       local poll_err, close_err
       local c = consumer { on_assign = function(self)
