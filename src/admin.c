@@ -37,6 +37,14 @@
  * @classmod rdkafka.Admin
  */
 
+/* The copy of the handle's config that list_consumer_group_offsets makes
+ * its consumers from (admin_groups.c). */
+static void free_spare_conf(rdk_client *c) {
+    if (c->spare_conf != NULL)
+        rd_kafka_conf_destroy(c->spare_conf);
+    c->spare_conf = NULL;
+}
+
 /* Whether conf's bootstrap.servers names a mock cluster of this process. */
 static int on_mock(const rd_kafka_conf_t *conf) {
     size_t size = 0;
@@ -68,11 +76,13 @@ static int admin_new(lua_State *L) {
     events |= rdk_callback_events(c);
     rd_kafka_conf_set_events(conf, events);
     c->on_mock = on_mock(conf);
+    c->spare_conf = rd_kafka_conf_dup(conf);
     rdk_signals_block(&saved);
     c->rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, errstr, sizeof errstr);
     rdk_signals_restore(&saved);
     if (c->rk == NULL) {
         rd_kafka_conf_destroy(conf);
+        free_spare_conf(c);
         return rdk_raise_redacted(L, 2, "rdkafka.admin", errstr);
     }
     if (RDK_HAS(c, RDK_ON_LOG))
@@ -200,6 +210,7 @@ rdk_admin_req *rdk_admin_request(lua_State *L, int opts_idx, rd_kafka_admin_op_t
     r->next = c->requests;
     c->requests = r;
     r->timeout_ms = timeout_ms;
+    r->flags = flags;
     r->options = rd_kafka_AdminOptions_new(c->rk, op);
     r->queue = rd_kafka_queue_new(c->rk);
     if (r->options == NULL || r->queue == NULL)
@@ -651,6 +662,7 @@ static int admin_poll(lua_State *L) {
 }
 
 static void destroy(rdk_client *c, long long deadline) {
+    free_spare_conf(c);
     rdk_shutdown_begin(c->shutdown, c->rk, 0, NULL);
     rdk_shutdown_finish(c->shutdown, deadline, &c->queue, 1);
     c->shutdown = NULL;
@@ -673,6 +685,7 @@ static int forget_in_child(rdk_client *c) {
     c->requests = NULL;
     c->rk = NULL;
     c->queue = NULL;
+    free_spare_conf(c);
     rdk_shutdown_free(c->shutdown);
     c->shutdown = NULL;
     return 1;
@@ -721,6 +734,7 @@ static int admin_gc(lua_State *L) {
         release_requests(c);
         destroy(c, 0);
     }
+    free_spare_conf(c);
     rdk_shutdown_free(c->shutdown);
     c->shutdown = NULL;
     return 0;

@@ -242,6 +242,8 @@ static const char *check_group(lua_State *L) {
     if (group == NULL || len == 0 || strlen(group) != len)
         luaL_argerror(L, 2, lua_pushfstring(L, "group id must be a non-empty string, got %s",
                                             lua_type(L, 2) == LUA_TSTRING ? "an empty one" : luaL_typename(L, 2)));
+    if (len > INT16_MAX) /* a protocol string: its length has 16 bits */
+        luaL_argerror(L, 2, lua_pushfstring(L, "group id is longer than %d bytes", INT16_MAX));
     return group;
 }
 
@@ -264,12 +266,94 @@ static int push_group_offsets(lua_State *L, const rd_kafka_group_result_t **grou
     return 1;
 }
 
-static void destroy_list_offsets(void *p) {
-    rd_kafka_ListConsumerGroupOffsets_destroy((rd_kafka_ListConsumerGroupOffsets_t *)p);
+/* A consumer read_committed made: destroyed on a thread of its own (it may
+ * wait for its connections), or in place when no thread can start. */
+static void destroy_reader(rd_kafka_t *rk) {
+    rdk_shutdown *s = rdk_shutdown_new();
+    if (s == NULL) {
+        rd_kafka_destroy_flags(rk, RD_KAFKA_DESTROY_F_NO_CONSUMER_CLOSE);
+        return;
+    }
+    rdk_shutdown_prepare(s);
+    rdk_shutdown_begin(s, rk, RD_KAFKA_DESTROY_F_NO_CONSUMER_CLOSE, NULL);
+    rdk_shutdown_finish(s, 0, NULL, 0);
 }
-static void send_list_offsets(rdk_admin_req *r) {
-    rd_kafka_ListConsumerGroupOffsets(r->client->rk, (rd_kafka_ListConsumerGroupOffsets_t **)r->items, 1,
-                                      r->options, r->queue);
+
+static int ms_left(long long deadline) {
+    long long left = deadline - rdk_now_ms();
+    return left > 0 ? (int)left : 0;
+}
+
+/* Every partition of every topic the cluster has, or NULL (*err set). */
+static rd_kafka_topic_partition_list_t *every_partition(rd_kafka_t *rk, int timeout_ms, rd_kafka_resp_err_t *err) {
+    const rd_kafka_metadata_t *md;
+    rd_kafka_topic_partition_list_t *list;
+    int t, p, n = 0;
+    if ((*err = rd_kafka_metadata(rk, 1, NULL, &md, timeout_ms)) != RD_KAFKA_RESP_ERR_NO_ERROR)
+        return NULL;
+    for (t = 0; t < md->topic_cnt; t++)
+        n += md->topics[t].partition_cnt;
+    list = rd_kafka_topic_partition_list_new(n > 0 ? n : 1);
+    for (t = 0; t < md->topic_cnt; t++)
+        for (p = 0; !md->topics[t].err && p < md->topics[t].partition_cnt; p++)
+            rd_kafka_topic_partition_list_add(list, md->topics[t].topic, md->topics[t].partitions[p].id);
+    rd_kafka_metadata_destroy(md);
+    return list;
+}
+
+/* A group's committed offsets, read through a consumer of the group that
+ * never joins it (as consumer:committed reads them), not through
+ * librdkafka 2.0.2's ListConsumerGroupOffsets: that crashes the process
+ * when the coordinator answers NOT_COORDINATOR or the like (a broker that
+ * just started, a coordinator that moved): rd_kafka_handle_OffsetFetch then
+ * asks the handle's consumer group for a new coordinator, and an admin
+ * handle has none (rdkafka_request.c). The offsets go into list, or, when it
+ * is NULL, into *all: every partition of every topic. No Lua call here. */
+static rd_kafka_resp_err_t read_committed(rdk_client *c, const char *group, int timeout_ms, int stable,
+                                          rd_kafka_topic_partition_list_t *list,
+                                          rd_kafka_topic_partition_list_t **all, char *errstr, size_t size) {
+    long long deadline = rdk_now_ms() + timeout_ms;
+    rd_kafka_resp_err_t err = RD_KAFKA_RESP_ERR_NO_ERROR;
+    rd_kafka_conf_t *conf = c->spare_conf ? rd_kafka_conf_dup(c->spare_conf) : NULL;
+    sigset_t saved;
+    rd_kafka_t *rk;
+    if (conf == NULL) {
+        snprintf(errstr, size, "not enough memory");
+        return RD_KAFKA_RESP_ERR__FAIL;
+    }
+    rd_kafka_conf_set_events(conf, 0);
+    if (rd_kafka_conf_set(conf, "group.id", group, errstr, size) != RD_KAFKA_CONF_OK ||
+        rd_kafka_conf_set(conf, "enable.auto.commit", "false", errstr, size) != RD_KAFKA_CONF_OK ||
+        rd_kafka_conf_set(conf, "isolation.level", stable ? "read_committed" : "read_uncommitted", errstr, size) !=
+            RD_KAFKA_CONF_OK) {
+        rd_kafka_conf_destroy(conf);
+        return RD_KAFKA_RESP_ERR__INVALID_ARG;
+    }
+    rdk_signals_block(&saved);
+    rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, errstr, size);
+    rdk_signals_restore(&saved);
+    if (rk == NULL) {
+        rd_kafka_conf_destroy(conf);
+        return RD_KAFKA_RESP_ERR__FAIL;
+    }
+    /* With no broker up yet librdkafka fails the metadata request at once
+     * (_TRANSPORT): asked again until the timeout, as other requests wait. */
+    while (list == NULL) {
+        list = *all = every_partition(rk, ms_left(deadline), &err);
+        if (list != NULL || err != RD_KAFKA_RESP_ERR__TRANSPORT)
+            break;
+        if (ms_left(deadline) == 0) {
+            err = RD_KAFKA_RESP_ERR__TIMED_OUT;
+            break;
+        }
+        rd_kafka_poll(rk, ms_left(deadline) > 100 ? 100 : ms_left(deadline));
+    }
+    if (err == RD_KAFKA_RESP_ERR_NO_ERROR && list->cnt > 0)
+        err = rd_kafka_committed(rk, list, ms_left(deadline));
+    destroy_reader(rk);
+    if (err)
+        snprintf(errstr, size, "%s", rd_kafka_err2str(err));
+    return err;
 }
 
 /***
@@ -283,16 +367,20 @@ static void send_list_offsets(rdk_admin_req *r) {
  * @treturn[1] table `{{topic=, partition=, offset=, error=}, ...}`, no
  *   `offset` where nothing is committed
  * @treturn[2] nil
- * @treturn[2] rdkafka.Error err (also the group's own error)
+ * @treturn[2] rdkafka.Error err (also the group's own error; `NOT_COORDINATOR`
+ *   is retriable). Read through a consumer of the group that never joins it
+ *   (librdkafka 2.0.2's own request crashes on `NOT_COORDINATOR`); the
+ *   callbacks are not served while it waits.
  */
 static int admin_list_offsets(lua_State *L) {
     const char *group = check_group(L);
-    rd_kafka_topic_partition_list_t *list = NULL;
+    rd_kafka_topic_partition_list_t *list = NULL, *all = NULL, *got;
+    rd_kafka_resp_err_t err;
     rdk_admin_req *r;
-    rd_kafka_event_t *ev;
-    const rd_kafka_group_result_t **groups;
-    size_t n;
-    void **guard;
+    rdk_client *c;
+    char errstr[512];
+    void **guard, **all_guard, **got_guard;
+    int i;
     /* (group, partitions, opts) with four arguments or a list at 3 (nil
      * partitions: every committed one); else (group, opts). */
     int opts = lua_gettop(L) >= 4 || (lua_type(L, 3) == LUA_TTABLE && lua_rawlen(L, 3) > 0) ? 4 : 3;
@@ -300,13 +388,34 @@ static int admin_list_offsets(lua_State *L) {
     if (opts == 4 && !lua_isnil(L, 3))
         list = rdk_check_partitions(L, 3, 3, RDK_OFFSET_NONE, 0, &guard);
     r = rdk_admin_request(L, opts, RD_KAFKA_ADMIN_OP_LISTCONSUMERGROUPOFFSETS, RDK_ADMIN_REQUIRE_STABLE);
-    rdk_admin_items(L, r, 1, destroy_list_offsets);
-    if ((r->items[0] = rd_kafka_ListConsumerGroupOffsets_new(group, list)) == NULL)
-        luaL_error(L, "not enough memory");
-    if ((ev = rdk_admin_run(L, r, send_list_offsets, "list_consumer_group_offsets")) == NULL)
+    all_guard = rdk_guard(L, rdk_destroy_partitions);
+    got_guard = rdk_guard(L, rdk_destroy_partitions);
+    c = rdk_check_client(L, 1, RDK_ADMIN_MT); /* not closed by a finalizer meanwhile */
+    err = read_committed(c, group, r->timeout_ms, r->flags & RDK_ADMIN_REQUIRE_STABLE, list, &all, errstr,
+                         sizeof errstr);
+    *all_guard = all;
+    if (err) {
+        lua_pushnil(L);
+        rdk_push_client_error(L, 1, err, errstr, 0);
         return 2;
-    groups = rd_kafka_ListConsumerGroupOffsets_result_groups(rd_kafka_event_ListConsumerGroupOffsets_result(ev), &n);
-    return push_group_offsets(L, groups, n, list);
+    }
+    if (list != NULL) {
+        rdk_admin_push_in_order(L, list, list);
+        return 1;
+    }
+    /* Of every partition, those the group committed (or that failed). */
+    if ((got = rd_kafka_topic_partition_list_new(all->cnt > 0 ? all->cnt : 1)) == NULL)
+        luaL_error(L, "not enough memory");
+    *got_guard = got;
+    for (i = 0; i < all->cnt; i++)
+        if (all->elems[i].offset >= 0 || all->elems[i].err) {
+            rd_kafka_topic_partition_t *tp = rd_kafka_topic_partition_list_add(got, all->elems[i].topic,
+                                                                               all->elems[i].partition);
+            tp->offset = all->elems[i].offset;
+            tp->err = all->elems[i].err;
+        }
+    rdk_admin_push_in_order(L, NULL, got);
+    return 1;
 }
 
 static void destroy_alter_offsets(void *p) {

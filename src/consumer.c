@@ -163,8 +163,11 @@ static int consumer_unsubscribe(lua_State *L) {
  * @treturn[1] boolean `true`
  * @treturn[2] nil
  * @treturn[2] rdkafka.Error err `_TIMED_OUT` when librdkafka had not finished
- *   (it goes on in the background; the handle is closed either way), `_FAIL`
- *   when no thread could be started for it (the consumer stays open)
+ *   (it goes on in the background; the handle is closed either way), or
+ *   when a cooperative-sticky consumer's first assignment did not come in
+ *   time (the consumer stays open: librdkafka before 2.3.0 aborts when one is
+ *   destroyed between its join and that assignment), `_FAIL` when no thread
+ *   could be started for it (the consumer stays open)
  */
 static int consumer_close(lua_State *L) {
     rdk_client *c = rdk_check_closable(L, 1, RDK_CONSUMER_MT, "close");

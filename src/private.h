@@ -83,6 +83,7 @@ typedef struct rdk_client {
     struct rdk_admin_req *requests; /* admin requests not yet collected (admin.c) */
     int filled;                     /* messages a consume fill has stored so far (consume.c) */
     int on_mock;                    /* bootstrap.servers names a mock cluster of this process (admin.c) */
+    rd_kafka_conf_t *spare_conf;    /* a copy of an admin handle's config (admin_groups.c) */
     int cooperative;                /* partition.assignment.strategy is cooperative-sticky (consumer) */
     int synced;                     /* a rebalance event came: the group's first assignment was made */
 } rdk_client;
@@ -230,6 +231,7 @@ typedef struct rdk_admin_req {
     rd_kafka_queue_t *queue;  /* where the result arrives */
     rd_kafka_event_t *result;
     int timeout_ms;
+    int flags;          /* RDK_ADMIN_x given */
     int module_timeout; /* the caller's timeout is kept here, not by librdkafka */
     int timed_out;      /* no result came within it */
     int unsendable;     /* a request the mock cluster lacks: refused, never sent */

@@ -322,6 +322,26 @@ describe("hostile input", function()
       a:close()
     end)
 
+    it("list_consumer_group_offsets answers NOT_COORDINATOR as an error, and the next call works", function()
+      -- librdkafka 2.0.2's own request crashed the process on that answer
+      -- (it asks the admin handle's consumer group, which it lacks, for a
+      -- new coordinator): the offsets are read through a consumer of the group.
+      local a = rdkafka.admin { ["bootstrap.servers"] = bootstrap, log_level = 0 }
+      local group = helpers.unique("g")
+      local offsets = { { topic = "hostile", partition = 0, offset = 1 } }
+      assert.are.same(offsets, assert(a:alter_consumer_group_offsets(group, offsets, 10)))
+      for _, partitions in ipairs { { { topic = "hostile", partition = 0 } }, false } do
+        mc:push_request_errors("OffsetFetch", "NOT_COORDINATOR")
+        local res, err = a:list_consumer_group_offsets(group, partitions or nil, 10)
+        assert.is_nil(res)
+        assert.are.equal("NOT_COORDINATOR", err.name)
+        assert.is_true(err.retriable)
+        res = assert(a:list_consumer_group_offsets(group, partitions or nil, 10))
+        assert.are.same(offsets, res)
+      end
+      a:close()
+    end)
+
     it("a group request that timed out while the broker was down leaves the process alive when it is back", function()
       local down = helpers.mock_with_topics { t = 1 }
       for i = 1, 3 do
