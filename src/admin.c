@@ -218,6 +218,16 @@ rdk_admin_req *rdk_admin_request(lua_State *L, int opts_idx, rd_kafka_admin_op_t
     /* librdkafka gives up a little before the caller's timeout, so that its
      * own answer (a whole or a per-item _TIMED_OUT) is what the caller sees. */
     request_ms = r->timeout_ms > 1000 ? r->timeout_ms - 100 : r->timeout_ms * 9 / 10;
+    if (request_ms < 1)
+        request_ms = 1;
+    if (op == RD_KAFKA_ADMIN_OP_DELETERECORDS && request_ms < 1000) {
+        /* rd_kafka_DeleteRecords looks the leaders up on the caller's thread
+         * while its timer runs on librdkafka's: in 2.0.2, when the timeout
+         * ends meanwhile both finish the request (a double free). The
+         * caller's shorter timeout is kept here. */
+        request_ms = 1000;
+        r->module_timeout = 1;
+    }
     if (coordinator_op(op)) {
         /* Except for requests to a group coordinator: librdkafka 2.0.2 aborts
          * (rd_kafka_enq_once_del_source_return: refcnt > 0) when such a

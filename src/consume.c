@@ -68,7 +68,8 @@ static int take(lua_State *L, rdk_client *c, int base, rd_kafka_event_t *ev, int
             }
         } else if (type == RD_KAFKA_EVENT_REBALANCE && rebalance == REBALANCE_HOLD) {
             c->held = ev;
-            c->synced = 1;
+            if (rd_kafka_event_error(ev) == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS)
+                c->synced = 1;
             return 0;
         } else {
             if (type == RD_KAFKA_EVENT_ERROR) {

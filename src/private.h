@@ -85,7 +85,7 @@ typedef struct rdk_client {
     int on_mock;                    /* bootstrap.servers names a mock cluster of this process (admin.c) */
     rd_kafka_conf_t *spare_conf;    /* a copy of an admin handle's config (admin_groups.c) */
     int cooperative;                /* partition.assignment.strategy is cooperative-sticky (consumer) */
-    int synced;                     /* a rebalance event came: the group's first assignment was made */
+    int synced;                     /* an assigning rebalance event came: the first assignment was made */
 } rdk_client;
 
 /* error.c */

@@ -27,8 +27,10 @@ static int is_cooperative(rd_kafka_t *rk) {
  * before 2.3.0 asserts in rd_kafka_sticky_assignor_state_destroy when a
  * cooperative-sticky consumer that joined its group (librdkafka then names
  * the group's protocol) is destroyed before its first SyncGroup answer
- * (upstream #4381). That answer is followed by a rebalance event, which
- * cooperative consumers always get (consumer_new). */
+ * (upstream #4381). That answer is followed by an assigning rebalance
+ * event (the first has nothing to revoke), which cooperative consumers
+ * always get (consumer_new); a revoking one may come without it (a
+ * SyncGroup error, an unsubscribe). */
 int rdk_cooperative_unsynced(rdk_client *c) {
     return c->cooperative && !c->synced && c->rk != NULL && is_cooperative(c->rk);
 }
@@ -73,7 +75,8 @@ void rdk_rebalance_finish(rdk_client *c, rd_kafka_event_t *ev, long long assigns
     int assign = rd_kafka_event_error(ev) == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS;
     rd_kafka_resp_err_t err = RD_KAFKA_RESP_ERR_NO_ERROR;
     rd_kafka_error_t *error = NULL;
-    c->synced = 1;
+    if (assign)
+        c->synced = 1;
     if (c->assigns != assigns_before || c->rk == NULL)
         return;
     if (is_cooperative(c->rk))

@@ -132,7 +132,7 @@ void rdk_shutdown_free(rdk_shutdown *s) {
         unref(s);
 }
 
-/* Waits at most AWAIT_REBALANCE_MS for a rebalance event on queue (the other
+/* Waits at most AWAIT_REBALANCE_MS for an assigning rebalance event on queue (the other
  * events are dropped: a collected consumer has nobody to serve them), then
  * destroys the queue. The event is not answered: a destroy without a
  * consumer close unassigns by itself. */
@@ -140,7 +140,8 @@ static void await_rebalance(rd_kafka_queue_t *queue) {
     long long deadline = rdk_now_ms() + AWAIT_REBALANCE_MS;
     while (rdk_now_ms() < deadline) {
         rd_kafka_event_t *ev = rd_kafka_queue_poll(queue, 100);
-        int rebalance = ev != NULL && rd_kafka_event_type(ev) == RD_KAFKA_EVENT_REBALANCE;
+        int rebalance = ev != NULL && rd_kafka_event_type(ev) == RD_KAFKA_EVENT_REBALANCE &&
+                        rd_kafka_event_error(ev) == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS;
         if (ev != NULL)
             rd_kafka_event_destroy(ev);
         if (rebalance)

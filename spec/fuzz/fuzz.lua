@@ -689,7 +689,9 @@ function fuzz_call()
   end
   local started = now()
   if trace then
-    io.stderr:write("call ", target.name, "\n")
+    local shown = {}
+    for i = 1, n do shown[i] = describe(args[i]) end
+    io.stderr:write("call ", target.name, "(", table.concat(shown, ", "), ")\n")
     local told = false
     debug.sethook(function()
       if not told and now() - started > 5 then
