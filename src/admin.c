@@ -226,7 +226,6 @@ rdk_admin_req *rdk_admin_request(lua_State *L, int opts_idx, rd_kafka_admin_op_t
          * ends meanwhile both finish the request (a double free). The
          * caller's shorter timeout is kept here. */
         request_ms = 1000;
-        r->module_timeout = 1;
     }
     if (coordinator_op(op)) {
         /* Except for requests to a group coordinator: librdkafka 2.0.2 aborts
@@ -237,7 +236,9 @@ rdk_admin_req *rdk_admin_request(lua_State *L, int opts_idx, rd_kafka_admin_op_t
          * callback as well, dropping the same reference twice). librdkafka
          * gets the longest timeout; the caller's own one is kept here. */
         request_ms = ADMIN_MAX_TIMEOUT_MS;
-        r->module_timeout = 1;
+        /* The module gives up first, a minute before librdkafka would. */
+        if (r->timeout_ms > ADMIN_MAX_TIMEOUT_MS - 60000)
+            r->timeout_ms = ADMIN_MAX_TIMEOUT_MS - 60000;
         /* The same double release follows when librdkafka cannot build the
          * request for the coordinator, as for the group requests
          * librdkafka 2.0.2's mock cluster lacks: refused before sending. */

@@ -154,7 +154,8 @@ static void push_member(lua_State *L, const rd_kafka_MemberDescription_t *m) {
  * @treturn[1] table `{{group_id=, state=, error=, simple=, assignor=, coordinator=, members=}, ...}`,
  *   `coordinator` a table `{id=, host=, port=}`, `members` a list of
  *   `{member_id=, client_id=, host=, group_instance_id=, assignment=}`,
- *   `assignment` a partition list
+ *   `assignment` a partition list; when no answer came within the timeout,
+ *   each group with the error `_TIMED_OUT` and state `Unknown`
  * @treturn[2] nil
  * @treturn[2] rdkafka.Error err
  */
@@ -207,7 +208,9 @@ static void send_delete(rdk_admin_req *r) {
  * @function delete_consumer_groups
  * @tparam {string,...} groups the group ids
  * @tparam[opt] number|table opts a timeout in seconds, or `{timeout=}`
- * @treturn[1] table `{{group_id=, error=}, ...}`
+ * @treturn[1] table `{{group_id=, error=}, ...}`; when no answer came within
+ *   the timeout, each with the error `_TIMED_OUT` (the deletion may still
+ *   happen afterwards)
  * @treturn[2] nil
  * @treturn[2] rdkafka.Error err
  */

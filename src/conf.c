@@ -277,12 +277,36 @@ static const char *value_string(lua_State *L, const char *key, char *buf, size_t
     return value;
 }
 
-/* Whether s holds a control character. */
-static int has_control(const char *s) {
-    for (; *s; s++)
-        if ((unsigned char)*s < 0x20 || *s == 0x7f)
-            return 1;
-    return 0;
+/* What is wrong with the extension_KEY=VALUE pairs of a
+ * sasl.oauthbearer.config value (space-separated pairs), or NULL: the rules
+ * of RFC 7628 that librdkafka checks only when it makes its token, on its
+ * own thread, where 2.0.2 crashes on a bad one. KEY: letters, not "auth";
+ * VALUE: visible ASCII, tab, CR, LF. Says nothing of the (secret) value. */
+static const char *bad_oauthbearer_extension(const char *config) {
+    static const char prefix[] = "extension_";
+    const char *p = config;
+    while (*p) {
+        size_t len = strcspn(p, " ");
+        if (len > sizeof prefix - 1 && strncmp(p, prefix, sizeof prefix - 1) == 0) {
+            const char *key = p + sizeof prefix - 1, *end = p + len, *eq = key, *c;
+            while (eq < end && *eq != '=')
+                eq++;
+            if (eq == key || eq == end)
+                return "an extension_ pair must be extension_KEY=VALUE";
+            if (eq - key == 4 && strncmp(key, "auth", 4) == 0)
+                return "the extension key 'auth' is reserved";
+            for (c = key; c < eq; c++)
+                if (!((*c >= 'A' && *c <= 'Z') || (*c >= 'a' && *c <= 'z')))
+                    return "an extension key must consist of letters A-Z and a-z only";
+            for (c = eq + 1; c < end; c++)
+                if (!((*c >= 0x21 && *c <= 0x7e) || *c == '\t' || *c == '\r' || *c == '\n'))
+                    return "an extension value must consist of visible ASCII characters, tab, CR and LF only";
+        }
+        p += len;
+        while (*p == ' ')
+            p++;
+    }
+    return NULL;
 }
 
 /* A fraction given to an integer property: librdkafka keeps the integer
@@ -303,11 +327,9 @@ static void check_fraction(lua_State *L, rd_kafka_conf_t *conf, const char *key)
 
 static void set_property(lua_State *L, rd_kafka_conf_t *conf, const char *key) {
     char buf[64], errstr[512];
-    const char *value = value_string(L, key, buf, sizeof buf);
-    /* librdkafka 2.0.2 crashes in its main thread on a control character in
-     * an extension_ value of this one. */
-    if (strcmp(key, "sasl.oauthbearer.config") == 0 && has_control(value))
-        luaL_error(L, "config key '%s': the value contains a control character", key);
+    const char *value = value_string(L, key, buf, sizeof buf), *problem;
+    if (strcmp(key, "sasl.oauthbearer.config") == 0 && (problem = bad_oauthbearer_extension(value)) != NULL)
+        luaL_error(L, "config key '%s': %s", key, problem);
     if (rd_kafka_conf_set(conf, key, value, errstr, sizeof errstr) == RD_KAFKA_CONF_OK) {
         check_fraction(L, conf, key);
         return;

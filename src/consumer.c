@@ -169,6 +169,50 @@ static int consumer_unsubscribe(lua_State *L) {
  *   destroyed between its join and that assignment), `_FAIL` when no thread
  *   could be started for it (the consumer stays open)
  */
+/* Hands a cooperative consumer whose first assignment has not come to a
+ * thread that waits for it, then destroys the handle without a consumer
+ * close (rdk_shutdown_await_assignment). Its queue goes with it: nothing
+ * is served here any more. */
+static int hand_over_unassigned(rdk_client *c) {
+    rd_kafka_queue_t *queues[1];
+    if (c->held != NULL) { /* a revoke (an assignment would have made it synced): answered */
+        rdk_rebalance_finish(c, c->held, c->assigns);
+        rd_kafka_event_destroy(c->held);
+        c->held = NULL;
+    }
+    rdk_wake_close(c);
+    /* Destroying commit_queue would purge the queue it forwards to. */
+    rd_kafka_queue_forward(c->commit_queue, NULL);
+    rdk_shutdown_await_assignment(c->shutdown, c->queue);
+    rdk_shutdown_begin(c->shutdown, c->rk, RD_KAFKA_DESTROY_F_NO_CONSUMER_CLOSE, NULL);
+    queues[0] = c->commit_queue;
+    return rdk_shutdown_finish(c->shutdown, 0, queues, 1);
+}
+
+/* close() for a consumer rdk_cooperative_unsynced still holds after the
+ * timeout: it goes on closing in the background. */
+static int close_unassigned(lua_State *L, rdk_client *c, int base) {
+    int thread_err = rdk_shutdown_prepare(c->shutdown);
+    if (thread_err != 0) {
+        rdk_leave(L, c, base);
+        return rdk_return_error(L, RD_KAFKA_RESP_ERR__FAIL,
+                                lua_pushfstring(L, "could not start a thread to close the consumer "
+                                                   "(error %d): it is still open", thread_err));
+    }
+    c->closing = 1;
+    hand_over_unassigned(c);
+    c->shutdown = NULL;
+    c->queue = NULL;
+    c->commit_queue = NULL;
+    c->rk = NULL;
+    rdk_leave(L, c, base);
+    return rdk_return_error(L, RD_KAFKA_RESP_ERR__TIMED_OUT,
+                            "the consumer joined its group and its first assignment did not come within the "
+                            "timeout: it goes on closing in the background once that assignment comes "
+                            "(librdkafka before 2.3.0 aborts when a cooperative-sticky consumer is destroyed "
+                            "before it)");
+}
+
 static int consumer_close(lua_State *L) {
     rdk_client *c = rdk_check_closable(L, 1, RDK_CONSUMER_MT, "close");
     rd_kafka_queue_t *own, *main_queue, *queues[3];
@@ -198,17 +242,12 @@ static int consumer_close(lua_State *L) {
      * cannot be destroyed yet (rdk_cooperative_unsynced): the assignment
      * comes first, served here like any rebalance. No message can come
      * before it. */
-    while (rdk_now_ms() < deadline && !rdk_failed(L, c, base) && rdk_cooperative_joining(c)) {
+    while (rdk_now_ms() < deadline && !rdk_failed(L, c, base) && rdk_cooperative_unsynced(c)) {
         long long left = deadline - rdk_now_ms();
         rdk_serve_queue(L, c, base, c->queue, left > 100 ? 100 : (int)left, 1, deadline);
     }
-    if (rdk_cooperative_unsynced(c)) {
-        rdk_leave(L, c, base);
-        return rdk_return_error(L, RD_KAFKA_RESP_ERR__TIMED_OUT,
-                                "the consumer joined its group and its first assignment did not come within "
-                                "the timeout: librdkafka before 2.3.0 aborts when a cooperative-sticky consumer "
-                                "is destroyed then, so it is still open (close it again)");
-    }
+    if (rdk_cooperative_unsynced(c))
+        return close_unassigned(L, c, base);
     if ((thread_err = rdk_shutdown_prepare(c->shutdown)) != 0) {
         rdk_leave(L, c, base);
         return rdk_return_error(L, RD_KAFKA_RESP_ERR__FAIL,
@@ -288,24 +327,33 @@ static int consumer_gc(lua_State *L) {
     rdk_client *c = rdk_check_closable(L, 1, RDK_CONSUMER_MT, "close");
     if (c->rk != NULL && c->pid == rdk_pid) {
         rd_kafka_queue_t *queues[2];
-        if (rdk_shutdown_prepare(c->shutdown) != 0)
-            fprintf(stderr, "rdkafka: no thread for a collected consumer: destroying it here\n");
-        /* Without a consumer close librdkafka unassigns by itself: a held
-         * rebalance needs no answer. */
-        if (c->held != NULL)
-            rd_kafka_event_destroy(c->held);
-        c->held = NULL;
-        rdk_wake_close(c);
-        if (rdk_cooperative_joining(c)) {
-            /* Not destroyed before its first assignment (see close): the
-             * thread waits for it on the consumer queue, bounded. */
-            rdk_shutdown_await_rebalance(c->shutdown, c->queue);
-            c->queue = NULL;
+        int thread = rdk_shutdown_prepare(c->shutdown) == 0;
+        if (rdk_cooperative_unsynced(c)) {
+            /* Not destroyed before its first assignment (see close). */
+            if (thread)
+                hand_over_unassigned(c);
+            else
+                fprintf(stderr, "rdkafka: no thread for a collected cooperative-sticky consumer awaiting its "
+                                "first assignment: left undestroyed (librdkafka before 2.3.0 aborts when "
+                                "destroying it)\n");
+        } else {
+            if (!thread)
+                fprintf(stderr, "rdkafka: no thread for a collected consumer: destroying it here\n");
+            /* Answered: an unanswered cooperative assignment keeps the
+             * destroy waiting forever (librdkafka 2.0.2, upstream #4527). */
+            if (c->held != NULL) {
+                rdk_rebalance_finish(c, c->held, c->assigns);
+                rd_kafka_event_destroy(c->held);
+            }
+            c->held = NULL;
+            rdk_wake_close(c);
+            /* Destroying commit_queue would purge the queue it forwards to. */
+            rd_kafka_queue_forward(c->commit_queue, NULL);
+            rdk_shutdown_begin(c->shutdown, c->rk, RD_KAFKA_DESTROY_F_NO_CONSUMER_CLOSE, NULL);
+            queues[0] = c->commit_queue;
+            queues[1] = c->queue;
+            rdk_shutdown_finish(c->shutdown, 0, queues, 2);
         }
-        rdk_shutdown_begin(c->shutdown, c->rk, RD_KAFKA_DESTROY_F_NO_CONSUMER_CLOSE, NULL);
-        queues[0] = c->commit_queue;
-        queues[1] = c->queue;
-        rdk_shutdown_finish(c->shutdown, 0, queues, c->queue != NULL ? 2 : 1);
         c->shutdown = NULL;
     }
     rdk_wake_close(c); /* in a child: this process's copy of the pipe */

@@ -85,28 +85,45 @@ int rdk_raise_redacted(lua_State *L, int handle, const char *what, const char *m
     return luaL_error(L, "%s: %s", what, lua_tostring(L, -1));
 }
 
-/* An error whose pushing raised, freed by the next rdk_push_error_object
- * of the same thread. */
-static __thread rd_kafka_error_t *unreleased;
+/* The error rdk_push_error_object hands to push_error_protected (taken at
+ * its start, before anything can run a finalizer that makes another). */
+static __thread rd_kafka_error_t *handed;
+/* The registry key of push_error_protected. */
+static const char pusher_key = 0;
 
-void rdk_push_error_object(lua_State *L, int handle, rd_kafka_error_t *error) {
+/* (handle): pushes the error object for the handed error. */
+static int push_error_protected(lua_State *L) {
+    rd_kafka_error_t *error = handed;
     rd_kafka_resp_err_t code = rd_kafka_error_code(error);
     int fatal = rd_kafka_error_is_fatal(error);
     int retriable = !fatal && (rd_kafka_error_is_retriable(error) || is_retriable(code));
     int abort = rd_kafka_error_txn_requires_abort(error);
-    handle = handle < 0 ? lua_gettop(L) + handle + 1 : handle;
+    handed = NULL;
     /* The whole text, not a copy cut at a fixed size (which could end
-     * inside a secret). Pushing can raise (out of memory): the error is
-     * then freed by this thread's next call, so at most one is held. */
-    if (unreleased != NULL)
-        rd_kafka_error_destroy(unreleased);
-    unreleased = error;
-    push_redacted_of(L, handle, rd_kafka_error_string(error));
+     * inside a secret). */
+    push_redacted_of(L, 1, rd_kafka_error_string(error));
     push_fields(L, code, lua_tostring(L, -1), retriable, fatal, abort);
-    unreleased = NULL;
+    return 1;
+}
+
+void rdk_push_error_object(lua_State *L, int handle, rd_kafka_error_t *error) {
+    int status;
+    handle = handle < 0 ? lua_gettop(L) + handle + 1 : handle;
+    /* Pushed in a protected call, so that the error is destroyed however it
+     * ends (running out of memory raises); nothing before it allocates. */
+    if (!lua_checkstack(L, 4)) {
+        rd_kafka_error_destroy(error);
+        luaL_error(L, "not enough memory");
+    }
+    lua_pushlightuserdata(L, (void *)&pusher_key);
+    lua_rawget(L, LUA_REGISTRYINDEX);
+    lua_pushvalue(L, handle);
+    handed = error;
+    status = lua_pcall(L, 1, 1, 0);
+    handed = NULL;
     rd_kafka_error_destroy(error);
-    lua_replace(L, -3); /* over the callback table */
-    lua_pop(L, 1);
+    if (status != 0)
+        lua_error(L);
 }
 
 int rdk_return_error(lua_State *L, rd_kafka_resp_err_t code, const char *message) {
@@ -145,6 +162,9 @@ static int error_codes(lua_State *L) {
 }
 
 void rdk_open_error(lua_State *L) {
+    lua_pushlightuserdata(L, (void *)&pusher_key);
+    lua_pushcfunction(L, push_error_protected);
+    lua_rawset(L, LUA_REGISTRYINDEX);
     luaL_newmetatable(L, RDK_ERROR_MT);
     lua_pushcfunction(L, error_tostring);
     lua_setfield(L, -2, "__tostring");

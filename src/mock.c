@@ -3,6 +3,7 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include "private.h"
 #include <librdkafka/rdkafka_mock.h>
 
@@ -73,19 +74,60 @@ static void live_remove(const rdk_mock *m) {
     }
 }
 
-/* Whether the entry of len bytes at s ("host:port") is one of the list's
- * comma-separated entries. */
+/* The port of a "[scheme://]host:port" entry of len bytes at s (NULL when
+ * it has none), with its length in *port_len; whether its host is this
+ * machine's loopback in *loopback. */
+static const char *entry_port(const char *s, size_t len, size_t *port_len, int *loopback) {
+    static const char *const local[] = {"127.0.0.1", "localhost", "::1", "[::1]", "localhost.localdomain"};
+    const char *end = s + len, *colon = NULL, *p, *scheme;
+    size_t i, host_len;
+    for (scheme = s; scheme + 3 <= end; scheme++)
+        if (memcmp(scheme, "://", 3) == 0) {
+            s = scheme + 3;
+            break;
+        }
+    for (p = s; p < end; p++)
+        if (*p == ':')
+            colon = p;
+    if (colon == NULL || colon + 1 == end)
+        return NULL;
+    host_len = (size_t)(colon - s);
+    *loopback = 0;
+    for (i = 0; i < sizeof local / sizeof local[0]; i++)
+        if (strlen(local[i]) == host_len && strncasecmp(s, local[i], host_len) == 0)
+            *loopback = 1;
+    *port_len = (size_t)(end - colon - 1);
+    return colon + 1;
+}
+
+/* Whether some entry of list is this machine's loopback at the port of the
+ * mock broker entry of len bytes at s. */
 static int listed(const char *list, const char *s, size_t len) {
-    const char *p = list;
+    size_t mock_port_len, port_len;
+    int loopback;
+    const char *mock_port = entry_port(s, len, &mock_port_len, &loopback), *p = list;
+    if (mock_port == NULL)
+        return 0;
     while (*p) {
         size_t n = strcspn(p, ",");
-        if (n == len && memcmp(p, s, len) == 0)
+        const char *port;
+        while (n > 0 && *p == ' ') /* librdkafka takes "a, b" */
+            p++, n--;
+        port = entry_port(p, n, &port_len, &loopback);
+        if (port != NULL && loopback && port_len == mock_port_len && memcmp(port, mock_port, port_len) == 0)
             return 1;
         p += n;
         if (*p == ',')
             p++;
     }
     return 0;
+}
+
+/* In a child the parent's mock clusters do not run (their threads are not
+ * there); the list is forgotten, and its lock made anew. */
+void rdk_mock_after_fork(void) {
+    pthread_mutex_init(&live_lock, NULL);
+    live = NULL;
 }
 
 int rdk_mock_bootstrap(const char *servers) {

@@ -157,9 +157,8 @@ int rdk_shutdown_prepare(rdk_shutdown *s);
 void rdk_shutdown_begin(rdk_shutdown *s, rd_kafka_t *rk, int flags, rd_kafka_queue_t *wake);
 int rdk_shutdown_closed(rdk_shutdown *s, rd_kafka_resp_err_t *err);
 int rdk_shutdown_finish(rdk_shutdown *s, long long deadline_ms, rd_kafka_queue_t **queues, int n);
-void rdk_shutdown_await_rebalance(rdk_shutdown *s, rd_kafka_queue_t *queue);
+void rdk_shutdown_await_assignment(rdk_shutdown *s, rd_kafka_queue_t *queue);
 int rdk_cooperative_unsynced(rdk_client *c);
-int rdk_cooperative_joining(rdk_client *c);
 void rdk_shutdown_after_fork(void);
 void rdk_open_shutdown(lua_State *L);
 
@@ -232,7 +231,6 @@ typedef struct rdk_admin_req {
     rd_kafka_event_t *result;
     int timeout_ms;
     int flags;          /* RDK_ADMIN_x given */
-    int module_timeout; /* the caller's timeout is kept here, not by librdkafka */
     int timed_out;      /* no result came within it */
     int unsendable;     /* a request the mock cluster lacks: refused, never sent */
 } rdk_admin_req;
@@ -268,5 +266,6 @@ void rdk_open_mock(lua_State *L);
 /* Whether a comma-separated bootstrap.servers names a broker of a mock
  * cluster running in this process. */
 int rdk_mock_bootstrap(const char *servers);
+void rdk_mock_after_fork(void);
 
 #endif

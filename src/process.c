@@ -15,6 +15,7 @@ pid_t rdk_pid;
 static void after_fork_in_child(void) {
     rdk_pid = getpid();
     rdk_shutdown_after_fork();
+    rdk_mock_after_fork();
 }
 
 static void init_once(void) {

@@ -35,23 +35,6 @@ int rdk_cooperative_unsynced(rdk_client *c) {
     return c->cooperative && !c->synced && c->rk != NULL && is_cooperative(c->rk);
 }
 
-/* Whether it may come to that: the consumer has joined, or is subscribed
- * and may be joining (librdkafka may take the answer to a JoinGroup in
- * flight while it closes). */
-int rdk_cooperative_joining(rdk_client *c) {
-    rd_kafka_topic_partition_list_t *topics = NULL;
-    int subscribed;
-    if (!c->cooperative || c->synced || c->rk == NULL)
-        return 0;
-    if (is_cooperative(c->rk))
-        return 1;
-    subscribed = rd_kafka_subscription(c->rk, &topics) == RD_KAFKA_RESP_ERR_NO_ERROR && topics != NULL &&
-                 topics->cnt > 0;
-    if (topics != NULL)
-        rd_kafka_topic_partition_list_destroy(topics);
-    return subscribed;
-}
-
 /* In serve_event_protected: on_assign(consumer, partitions), on_revoke, or
  * on_lost when the assignment was lost (on_revoke when there is no on_lost). */
 void rdk_serve_rebalance(lua_State *L, rdk_client *c, rd_kafka_event_t *ev) {

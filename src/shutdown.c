@@ -13,15 +13,17 @@
  * (librdkafka wants queues gone before rd_kafka_destroy). */
 #include <errno.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 #include "private.h"
 
 /* At exit, how long to wait for shutdowns still running: librdkafka threads
  * must not run while the process tears its libraries down. */
 #define EXIT_WAIT_MS 5000
-/* How long a collected cooperative consumer may wait for its first
- * assignment before it is destroyed (rdk_shutdown_await_rebalance). */
+/* How long a cooperative consumer may wait for its first assignment on its
+ * closing thread (rdk_shutdown_await_assignment). */
 #define AWAIT_REBALANCE_MS 30000
 /* The thread runs librdkafka's close and destroy only. */
 #define STACK_SIZE (1024 * 1024)
@@ -132,33 +134,39 @@ void rdk_shutdown_free(rdk_shutdown *s) {
         unref(s);
 }
 
-/* Waits at most AWAIT_REBALANCE_MS for an assigning rebalance event on queue (the other
- * events are dropped: a collected consumer has nobody to serve them), then
- * destroys the queue. The event is not answered: a destroy without a
- * consumer close unassigns by itself. */
-static void await_rebalance(rd_kafka_queue_t *queue) {
+/* Waits at most AWAIT_REBALANCE_MS for a cooperative consumer's first
+ * assignment on its queue, answering each rebalance event (an unanswered
+ * one keeps librdkafka 2.0.2's destroy waiting forever, upstream #4527);
+ * the other events are dropped, nobody serves them now. Destroys the queue.
+ * Returns whether the consumer may be destroyed: assigned, or no longer in
+ * its group's cooperative protocol. */
+static int await_first_assignment(rd_kafka_t *rk, rd_kafka_queue_t *queue) {
     long long deadline = rdk_now_ms() + AWAIT_REBALANCE_MS;
-    while (rdk_now_ms() < deadline) {
+    const char *protocol;
+    int assigned = 0;
+    while (!assigned && rdk_now_ms() < deadline) {
         rd_kafka_event_t *ev = rd_kafka_queue_poll(queue, 100);
-        int rebalance = ev != NULL && rd_kafka_event_type(ev) == RD_KAFKA_EVENT_REBALANCE &&
-                        rd_kafka_event_error(ev) == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS;
+        if (ev != NULL && rd_kafka_event_type(ev) == RD_KAFKA_EVENT_REBALANCE) {
+            const rd_kafka_topic_partition_list_t *list = rd_kafka_event_topic_partition_list(ev);
+            rd_kafka_error_t *error;
+            assigned = rd_kafka_event_error(ev) == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS;
+            error = assigned ? rd_kafka_incremental_assign(rk, list) : rd_kafka_incremental_unassign(rk, list);
+            if (error != NULL)
+                rd_kafka_error_destroy(error);
+        }
         if (ev != NULL)
             rd_kafka_event_destroy(ev);
-        if (rebalance)
-            break;
     }
     rd_kafka_queue_destroy(queue);
+    protocol = assigned ? NULL : rd_kafka_rebalance_protocol(rk);
+    return assigned || protocol == NULL || strcmp(protocol, "COOPERATIVE") != 0;
 }
 
-/* Hands the thread a collected cooperative consumer's queue: before the
- * destroy, it waits for the consumer's first assignment there (see
- * rdk_cooperative_unsynced). Before rdk_shutdown_begin. */
-void rdk_shutdown_await_rebalance(rdk_shutdown *s, rd_kafka_queue_t *queue) {
-    if (s->thread)
-        s->await = queue;
-    else
-        rd_kafka_queue_destroy(queue); /* destroyed in place, unbounded waits excluded */
-}
+/* Hands the thread a cooperative consumer's queue: before the destroy, it
+ * waits for the consumer's first assignment there (rdk_cooperative_unsynced),
+ * and leaves the handle undestroyed when it never comes. After
+ * rdk_shutdown_prepare succeeded, before rdk_shutdown_begin. */
+void rdk_shutdown_await_assignment(rdk_shutdown *s, rd_kafka_queue_t *queue) { s->await = queue; }
 
 static void *shutdown_thread(void *arg) {
     rdk_shutdown *s = (rdk_shutdown *)arg;
@@ -180,9 +188,11 @@ static void *shutdown_thread(void *arg) {
         pthread_cond_wait(&s->cond, &s->lock);
     pthread_mutex_unlock(&s->lock);
 
-    if (s->await != NULL)
-        await_rebalance(s->await);
-    rd_kafka_destroy_flags(s->rk, s->flags & ~RDK_SHUTDOWN_CONSUMER_CLOSE);
+    if (s->await != NULL && !await_first_assignment(s->rk, s->await))
+        fprintf(stderr, "rdkafka: a cooperative-sticky consumer that joined its group never got its first "
+                        "assignment: left undestroyed (librdkafka before 2.3.0 aborts when destroying it)\n");
+    else
+        rd_kafka_destroy_flags(s->rk, s->flags & ~RDK_SHUTDOWN_CONSUMER_CLOSE);
 
     pthread_mutex_lock(&s->lock);
     s->done = 1;

@@ -29,6 +29,35 @@ describe("error objects", function()
     assert.has_error(function() rdkafka.error(nil) end)
   end)
 
+  it("come out whole when a finalizer makes another one meanwhile", function()
+    -- Making an error object allocates, so the collector may run a finalizer
+    -- that makes one too (here through begin_transaction, _NOT_CONFIGURED).
+    local conf = { ["bootstrap.servers"] = "127.0.0.1:1", log_level = 0 }
+    local p, p2 = rdkafka.producer(conf), rdkafka.producer(conf)
+    local made = 0
+    local mt = { __gc = function()
+      local _, e = p2:begin_transaction()
+      if e and e.name == "_NOT_CONFIGURED" then made = made + 1 end
+    end }
+    local make = newproxy and function() -- luacheck: ignore (Lua 5.1 and LuaJIT run no table finalizers)
+      local u = newproxy(true)
+      getmetatable(u).__gc = mt.__gc
+    end or function() setmetatable({}, mt) end
+    -- A collection step at almost every allocation.
+    local pause, stepmul = collectgarbage("setpause", 1), collectgarbage("setstepmul", 1000)
+    for _ = 1, 3000 do
+      make()
+      local _, e = p:begin_transaction()
+      assert.are.equal("_NOT_CONFIGURED", e.name)
+    end
+    collectgarbage("setpause", pause)
+    collectgarbage("setstepmul", stepmul)
+    collectgarbage()
+    assert.is_true(made > 0)
+    p:close(0)
+    p2:close(0)
+  end)
+
   it("report the librdkafka version", function()
     assert.matches("^%d+%.%d+%.%d+", rdkafka.librdkafka_version)
   end)

@@ -198,12 +198,21 @@ describe("hostile input", function()
         -- librdkafka would keep the integer part of these silently.
         fails("config key 'message.timeout.ms': an integer is expected, got 2.5", "message.timeout.ms", 2.5)
         fails("config key 'batch.num.messages': an integer is expected, got 1.5", "batch.num.messages", 1.5)
-        -- librdkafka 2.0.2 crashes on a control character in an extension value.
-        fails("config key 'sasl.oauthbearer.config': the value contains a control character",
-          "sasl.oauthbearer.config", "principal=svc extension_traceId=a\1b")
+        -- librdkafka 2.0.2 crashes on an extension it refuses (RFC 7628's rules).
+        for value, problem in pairs {
+          ["principal=svc extension_traceId=a\1b"] = "an extension value must consist of visible ASCII",
+          ["principal=svc extension_traceId=caf\195\169"] = "an extension value must consist of visible ASCII",
+          ["principal=svc extension_traceId=a\127"] = "an extension value must consist of visible ASCII",
+          ["principal=svc extension_trace1=x"] = "an extension key must consist of letters",
+          ["principal=svc extension_auth=x"] = "the extension key 'auth' is reserved",
+          ["principal=svc extension_=x"] = "an extension_ pair must be extension_KEY=VALUE",
+        } do
+          fails("config key 'sasl.oauthbearer.config': " .. problem:gsub("%p", "%%%0"), "sasl.oauthbearer.config", value)
+        end
         -- Whole numbers given as floats, and fractions where librdkafka takes them, are fine.
         for key, value in pairs { ["batch.num.messages"] = 100.0, ["linger.ms"] = 1.5,
-          ["queue.buffering.max.ms"] = 0.123456789 } do
+          ["queue.buffering.max.ms"] = 0.123456789,
+          ["sasl.oauthbearer.config"] = "principal=svc extension_traceId=a\tb extension_other=x" } do
           local conf = { ["bootstrap.servers"] = bootstrap, log_level = 0, [key] = value }
           make(conf):close(0)
         end
