@@ -207,7 +207,8 @@ describe("hostile input", function()
           ["principal=svc extension_auth=x"] = "the extension key 'auth' is reserved",
           ["principal=svc extension_=x"] = "an extension_ pair must be extension_KEY=VALUE",
         } do
-          fails("config key 'sasl.oauthbearer.config': " .. problem:gsub("%p", "%%%0"), "sasl.oauthbearer.config", value)
+          local pattern = "config key 'sasl.oauthbearer.config': " .. problem:gsub("%p", "%%%0")
+          fails(pattern, "sasl.oauthbearer.config", value)
         end
         -- Whole numbers given as floats, and fractions where librdkafka takes them, are fine.
         for key, value in pairs { ["batch.num.messages"] = 100.0, ["linger.ms"] = 1.5,
