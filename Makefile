@@ -13,7 +13,11 @@
 #                         brokers killed, paused, all down; consumers, services
 #                         and producers killed or closed mid-stream
 #   make fuzz             100,000 calls of random and hostile arguments to every
-#                         public function, on Lua 5.4 and LuaJIT (spec/fuzz)
+#                         public function, on Lua 5.4 and LuaJIT (spec/fuzz),
+#                         and 20,000 on Lua 5.4 with AddressSanitizer
+#   make asan             the Lua 5.4 module with AddressSanitizer, into
+#                         build/asan-5.4/ (run lua5.4 with LD_PRELOAD=$$(gcc
+#                         -print-file-name=libasan.so))
 LUA ?= 5.4
 CC ?= cc
 CFLAGS ?= -O2 -g
@@ -36,7 +40,7 @@ SPEC_FORK = build/$(LUA)/spec/fork.so
 SPEC_GETPID = build/$(LUA)/spec/getpid_count.so
 SPEC_NO_THREADS = build/$(LUA)/spec/no_threads.so
 
-.PHONY: all deps demo test unit bench bench-smoke faults fuzz clean
+.PHONY: all deps demo test unit bench bench-smoke faults fuzz asan clean
 all: $(OUT) $(SPEC_FORK) $(SPEC_GETPID) $(SPEC_NO_THREADS)
 
 $(OUT): $(SRC) $(HDR)
@@ -87,11 +91,25 @@ bench-smoke: deps
 faults: deps all
 	spec/faults/run
 
-fuzz: deps
+fuzz: deps asan
 	@$(MAKE) --no-print-directory LUA=5.4 all
 	@$(MAKE) --no-print-directory LUA=luajit all
 	LUA_PATH="lua/?.lua;lua/?/init.lua;spec/?.lua;;" LUA_CPATH="build/5.4/?.so;;" lua5.4 spec/fuzz/fuzz.lua --calls 100000
 	LUA_PATH="lua/?.lua;lua/?/init.lua;spec/?.lua;;" LUA_CPATH="build/luajit/?.so;;" luajit spec/fuzz/fuzz.lua --calls 100000
+	LD_PRELOAD=$$($(CC) -print-file-name=libasan.so) ASAN_OPTIONS=detect_leaks=0:abort_on_error=1 \
+		LUA_PATH="lua/?.lua;lua/?/init.lua;spec/?.lua;;" LUA_CPATH="build/asan-5.4/?.so;;" \
+		lua5.4 spec/fuzz/fuzz.lua --calls 20000
+
+# librdkafka and Lua are not instrumented, but the sanitizer's allocator
+# still catches double and invalid frees anywhere, and the module's own
+# out-of-bounds accesses.
+ASAN_OUT = build/asan-5.4/rdkafka/core.so
+asan: $(ASAN_OUT)
+$(ASAN_OUT): $(SRC) $(HDR)
+	@mkdir -p $(dir $@)
+	$(CC) -O1 -g -fno-omit-frame-pointer -fsanitize=address $(WARN) -std=gnu99 -fPIC -shared \
+		-fvisibility=hidden -I/usr/include/lua5.4 $(RDKAFKA_CFLAGS) -o $@.tmp $(SRC) $(RDKAFKA_LIBS)
+	@mv -f $@.tmp $@
 
 clean:
 	rm -rf build
