@@ -101,16 +101,19 @@ void rdk_serve_commit(lua_State *L, rdk_client *c, rd_kafka_event_t *ev) {
 /* close(), before the consumer is closed on its thread: with rebalance
  * callbacks, the member unsubscribes and serves the revocation here, so
  * on_revoke runs on the caller's thread (and may commit) as in any other
- * rebalance. Skipped for static members (group.instance.id): they keep
- * their partitions in the group across a restart. Messages that arrive
- * meanwhile are dropped unread (never returned, never committed). */
+ * rebalance. So does a cooperative member (it takes rebalance events in
+ * any case): librdkafka 2.0.2's own close answers an assignment it meets
+ * with an unassign that never completes (upstream #4527). Skipped for
+ * static members (group.instance.id): they keep their partitions in the
+ * group across a restart. Messages that arrive meanwhile are dropped
+ * unread (never returned, never committed). */
 void rdk_revoke_before_close(lua_State *L, rdk_client *c, int base, long long deadline) {
     rd_kafka_topic_partition_list_t *list = NULL;
     char instance[256];
     size_t size = sizeof instance;
     rd_kafka_conf_res_t res;
     long long stop_at;
-    if ((c->callbacks & RDK_REBALANCE_CALLBACKS) == 0)
+    if ((c->callbacks & RDK_REBALANCE_CALLBACKS) == 0 && !c->cooperative)
         return;
     res = rd_kafka_conf_get(rd_kafka_conf(c->rk), "group.instance.id", instance, &size);
     if (res == RD_KAFKA_CONF_OK && size > 1)
