@@ -28,7 +28,7 @@ build = {
   modules = {
     ["rdkafka.core"] = {
       sources = {
-        "src/core.c", "src/admin.c", "src/admin_acls.c", "src/admin_configs.c", "src/admin_groups.c", "src/client.c",
+        "src/core.c", "src/admin.c", "src/admin_acls.c", "src/admin_configs.c", "src/admin_groups.c", "src/admin_topics.c", "src/client.c",
         "src/columns.c",
         "src/conf.c", "src/consume.c", "src/consumer.c", "src/error.c",
         "src/guard.c", "src/message.c", "src/metadata.c", "src/mock.c", "src/offsets.c", "src/partitions.c",

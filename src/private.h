@@ -247,6 +247,7 @@ const char *rdk_admin_config_value(lua_State *L, int idx, size_t i, char *buf, s
 void rdk_admin_push_error(lua_State *L, rd_kafka_resp_err_t code, const char *message);
 void rdk_admin_push_in_order(lua_State *L, const rd_kafka_topic_partition_list_t *asked,
                              const rd_kafka_topic_partition_list_t *got);
+extern const luaL_Reg rdk_admin_topic_methods[];  /* admin_topics.c */
 extern const luaL_Reg rdk_admin_config_methods[]; /* admin_configs.c */
 extern const luaL_Reg rdk_admin_group_methods[];  /* admin_groups.c */
 extern const luaL_Reg rdk_admin_acl_methods[];    /* admin_acls.c */
