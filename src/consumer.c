@@ -163,10 +163,11 @@ static int consumer_unsubscribe(lua_State *L) {
  * @treturn[1] boolean `true`
  * @treturn[2] nil
  * @treturn[2] rdkafka.Error err `_TIMED_OUT` when librdkafka had not finished
- *   (it goes on in the background; the handle is closed either way), or
- *   when a cooperative-sticky consumer's first assignment did not come in
- *   time (the consumer stays open: librdkafka before 2.3.0 aborts when one is
- *   destroyed between its join and that assignment), `_FAIL` when no thread
+ *   (it goes on in the background; the handle is closed either way), also
+ *   when a cooperative-sticky consumer's first assignment had not come
+ *   (librdkafka before 2.3.0 aborts when one is destroyed between its join
+ *   and that assignment: its closing thread waits for it, at most 30 s, and
+ *   leaves the handle undestroyed if it never comes), `_FAIL` when no thread
  *   could be started for it (the consumer stays open)
  */
 /* Hands a cooperative consumer whose first assignment has not come to a
@@ -349,10 +350,10 @@ static int consumer_gc(lua_State *L) {
             rdk_wake_close(c);
             /* Destroying commit_queue would purge the queue it forwards to. */
             rd_kafka_queue_forward(c->commit_queue, NULL);
+            rdk_shutdown_drain(c->shutdown, c->queue);
             rdk_shutdown_begin(c->shutdown, c->rk, RD_KAFKA_DESTROY_F_NO_CONSUMER_CLOSE, NULL);
             queues[0] = c->commit_queue;
-            queues[1] = c->queue;
-            rdk_shutdown_finish(c->shutdown, 0, queues, 2);
+            rdk_shutdown_finish(c->shutdown, 0, queues, 1);
         }
         c->shutdown = NULL;
     }

@@ -42,6 +42,7 @@ struct rdk_shutdown {
     int refs;               /* the thread and the caller */
     rd_kafka_resp_err_t close_err;
     rd_kafka_queue_t *await; /* a consumer queue whose first rebalance event comes before the destroy */
+    rd_kafka_queue_t *drain; /* a consumer queue emptied before the destroy */
 };
 
 static pthread_mutex_t running_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -140,26 +141,52 @@ void rdk_shutdown_free(rdk_shutdown *s) {
  * the other events are dropped, nobody serves them now. Destroys the queue.
  * Returns whether the consumer may be destroyed: assigned, or no longer in
  * its group's cooperative protocol. */
+static int is_cooperative(rd_kafka_t *rk) {
+    const char *protocol = rd_kafka_rebalance_protocol(rk);
+    return protocol != NULL && strcmp(protocol, "COOPERATIVE") == 0;
+}
+
+/* The assign or unassign a rebalance event waits for; whether it assigned. */
+static int answer_rebalance(rd_kafka_t *rk, rd_kafka_event_t *ev) {
+    const rd_kafka_topic_partition_list_t *list = rd_kafka_event_topic_partition_list(ev);
+    int assign = rd_kafka_event_error(ev) == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS;
+    if (is_cooperative(rk)) {
+        rd_kafka_error_t *error = assign ? rd_kafka_incremental_assign(rk, list)
+                                         : rd_kafka_incremental_unassign(rk, list);
+        if (error != NULL)
+            rd_kafka_error_destroy(error);
+    } else {
+        rd_kafka_assign(rk, assign ? list : NULL);
+    }
+    return assign;
+}
+
 static int await_first_assignment(rd_kafka_t *rk, rd_kafka_queue_t *queue) {
     long long deadline = rdk_now_ms() + AWAIT_REBALANCE_MS;
-    const char *protocol;
     int assigned = 0;
     while (!assigned && rdk_now_ms() < deadline) {
         rd_kafka_event_t *ev = rd_kafka_queue_poll(queue, 100);
-        if (ev != NULL && rd_kafka_event_type(ev) == RD_KAFKA_EVENT_REBALANCE) {
-            const rd_kafka_topic_partition_list_t *list = rd_kafka_event_topic_partition_list(ev);
-            rd_kafka_error_t *error;
-            assigned = rd_kafka_event_error(ev) == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS;
-            error = assigned ? rd_kafka_incremental_assign(rk, list) : rd_kafka_incremental_unassign(rk, list);
-            if (error != NULL)
-                rd_kafka_error_destroy(error);
-        }
+        if (ev != NULL && rd_kafka_event_type(ev) == RD_KAFKA_EVENT_REBALANCE)
+            assigned = answer_rebalance(rk, ev);
         if (ev != NULL)
             rd_kafka_event_destroy(ev);
     }
     rd_kafka_queue_destroy(queue);
-    protocol = assigned ? NULL : rd_kafka_rebalance_protocol(rk);
-    return assigned || protocol == NULL || strcmp(protocol, "COOPERATIVE") != 0;
+    return assigned || !is_cooperative(rk);
+}
+
+/* A collected consumer's queue, emptied before the destroy: the rebalance
+ * events in it answered (an unanswered cooperative assignment keeps
+ * librdkafka 2.0.2's destroy waiting forever, upstream #4527), the rest
+ * dropped (messages never returned are not committed either). */
+static void drain_queue(rd_kafka_t *rk, rd_kafka_queue_t *queue) {
+    rd_kafka_event_t *ev;
+    while ((ev = rd_kafka_queue_poll(queue, 0)) != NULL) {
+        if (rd_kafka_event_type(ev) == RD_KAFKA_EVENT_REBALANCE)
+            answer_rebalance(rk, ev);
+        rd_kafka_event_destroy(ev);
+    }
+    rd_kafka_queue_destroy(queue);
 }
 
 /* Hands the thread a cooperative consumer's queue: before the destroy, it
@@ -167,6 +194,16 @@ static int await_first_assignment(rd_kafka_t *rk, rd_kafka_queue_t *queue) {
  * and leaves the handle undestroyed when it never comes. After
  * rdk_shutdown_prepare succeeded, before rdk_shutdown_begin. */
 void rdk_shutdown_await_assignment(rdk_shutdown *s, rd_kafka_queue_t *queue) { s->await = queue; }
+
+/* Hands the thread a collected consumer's queue, emptied before the destroy
+ * (drain_queue); destroyed in place without a thread. Before
+ * rdk_shutdown_begin. */
+void rdk_shutdown_drain(rdk_shutdown *s, rd_kafka_queue_t *queue) {
+    if (s->thread)
+        s->drain = queue;
+    else
+        rd_kafka_queue_destroy(queue);
+}
 
 static void *shutdown_thread(void *arg) {
     rdk_shutdown *s = (rdk_shutdown *)arg;
@@ -188,6 +225,8 @@ static void *shutdown_thread(void *arg) {
         pthread_cond_wait(&s->cond, &s->lock);
     pthread_mutex_unlock(&s->lock);
 
+    if (s->drain != NULL)
+        drain_queue(s->rk, s->drain);
     if (s->await != NULL && !await_first_assignment(s->rk, s->await))
         fprintf(stderr, "rdkafka: a cooperative-sticky consumer that joined its group never got its first "
                         "assignment: left undestroyed (librdkafka before 2.3.0 aborts when destroying it)\n");
