@@ -170,13 +170,16 @@ static int consumer_unsubscribe(lua_State *L) {
  *   leaves the handle undestroyed if it never comes), `_FAIL` when no thread
  *   could be started for it (the consumer stays open)
  */
-/* Hands a cooperative consumer whose first assignment has not come to a
- * thread that waits for it, then destroys the handle without a consumer
- * close (rdk_shutdown_await_assignment). Its queue goes with it: nothing
- * is served here any more. */
-static int hand_over_unassigned(rdk_client *c) {
+/* Hands the consumer to its closing thread, which destroys it without a
+ * consumer close, and its queue with it (nothing is served here any more):
+ * the thread first waits for a cooperative consumer's first assignment
+ * there (await: rdk_shutdown_await_assignment), or else empties it
+ * (rdk_shutdown_drain). A held rebalance is answered here: an unanswered
+ * cooperative assignment keeps librdkafka 2.0.2's destroy waiting forever
+ * (upstream #4527). */
+static void hand_over(rdk_client *c, int await) {
     rd_kafka_queue_t *queues[1];
-    if (c->held != NULL) { /* a revoke (an assignment would have made it synced): answered */
+    if (c->held != NULL) {
         rdk_rebalance_finish(c, c->held, c->assigns);
         rd_kafka_event_destroy(c->held);
         c->held = NULL;
@@ -184,10 +187,13 @@ static int hand_over_unassigned(rdk_client *c) {
     rdk_wake_close(c);
     /* Destroying commit_queue would purge the queue it forwards to. */
     rd_kafka_queue_forward(c->commit_queue, NULL);
-    rdk_shutdown_await_assignment(c->shutdown, c->queue);
+    if (await)
+        rdk_shutdown_await_assignment(c->shutdown, c->queue);
+    else
+        rdk_shutdown_drain(c->shutdown, c->rk, c->queue);
     rdk_shutdown_begin(c->shutdown, c->rk, RD_KAFKA_DESTROY_F_NO_CONSUMER_CLOSE, NULL);
     queues[0] = c->commit_queue;
-    return rdk_shutdown_finish(c->shutdown, 0, queues, 1);
+    rdk_shutdown_finish(c->shutdown, 0, queues, 1);
 }
 
 /* close() for a consumer rdk_cooperative_unsynced still holds after the
@@ -201,7 +207,7 @@ static int close_unassigned(lua_State *L, rdk_client *c, int base) {
                                                    "(error %d): it is still open", thread_err));
     }
     c->closing = 1;
-    hand_over_unassigned(c);
+    hand_over(c, 1);
     c->shutdown = NULL;
     c->queue = NULL;
     c->commit_queue = NULL;
@@ -327,35 +333,20 @@ static int consumer_close_scope(lua_State *L) {
 static int consumer_gc(lua_State *L) {
     rdk_client *c = rdk_check_closable(L, 1, RDK_CONSUMER_MT, "close");
     if (c->rk != NULL && c->pid == rdk_pid) {
-        rd_kafka_queue_t *queues[2];
         int thread = rdk_shutdown_prepare(c->shutdown) == 0;
-        if (rdk_cooperative_unsynced(c)) {
-            /* Not destroyed before its first assignment (see close). */
-            if (thread)
-                hand_over_unassigned(c);
-            else
-                fprintf(stderr, "rdkafka: no thread for a collected cooperative-sticky consumer awaiting its "
-                                "first assignment: left undestroyed (librdkafka before 2.3.0 aborts when "
-                                "destroying it)\n");
-        } else {
+        if (!rdk_cooperative_unsynced(c)) {
             if (!thread)
                 fprintf(stderr, "rdkafka: no thread for a collected consumer: destroying it here\n");
-            /* Answered: an unanswered cooperative assignment keeps the
-             * destroy waiting forever (librdkafka 2.0.2, upstream #4527). */
-            if (c->held != NULL) {
-                rdk_rebalance_finish(c, c->held, c->assigns);
-                rd_kafka_event_destroy(c->held);
-            }
-            c->held = NULL;
-            rdk_wake_close(c);
-            /* Destroying commit_queue would purge the queue it forwards to. */
-            rd_kafka_queue_forward(c->commit_queue, NULL);
-            rdk_shutdown_drain(c->shutdown, c->queue);
-            rdk_shutdown_begin(c->shutdown, c->rk, RD_KAFKA_DESTROY_F_NO_CONSUMER_CLOSE, NULL);
-            queues[0] = c->commit_queue;
-            rdk_shutdown_finish(c->shutdown, 0, queues, 1);
+            hand_over(c, 0);
+            c->shutdown = NULL;
+        } else if (thread) { /* not destroyed before its first assignment (see close) */
+            hand_over(c, 1);
+            c->shutdown = NULL;
+        } else {
+            fprintf(stderr, "rdkafka: no thread for a collected cooperative-sticky consumer awaiting its "
+                            "first assignment: left undestroyed (librdkafka before 2.3.0 aborts when "
+                            "destroying it)\n");
         }
-        c->shutdown = NULL;
     }
     rdk_wake_close(c); /* in a child: this process's copy of the pipe */
     rdk_shutdown_free(c->shutdown);

@@ -85,20 +85,16 @@ int rdk_raise_redacted(lua_State *L, int handle, const char *what, const char *m
     return luaL_error(L, "%s: %s", what, lua_tostring(L, -1));
 }
 
-/* The error rdk_push_error_object hands to push_error_protected (taken at
- * its start, before anything can run a finalizer that makes another). */
-static __thread rd_kafka_error_t *handed;
 /* The registry key of push_error_protected. */
 static const char pusher_key = 0;
 
-/* (handle): pushes the error object for the handed error. */
+/* (handle, error as light userdata): pushes the error object. */
 static int push_error_protected(lua_State *L) {
-    rd_kafka_error_t *error = handed;
+    rd_kafka_error_t *error = (rd_kafka_error_t *)lua_touserdata(L, 2);
     rd_kafka_resp_err_t code = rd_kafka_error_code(error);
     int fatal = rd_kafka_error_is_fatal(error);
     int retriable = !fatal && (rd_kafka_error_is_retriable(error) || is_retriable(code));
     int abort = rd_kafka_error_txn_requires_abort(error);
-    handed = NULL;
     /* The whole text, not a copy cut at a fixed size (which could end
      * inside a secret). */
     push_redacted_of(L, 1, rd_kafka_error_string(error));
@@ -118,9 +114,8 @@ void rdk_push_error_object(lua_State *L, int handle, rd_kafka_error_t *error) {
     lua_pushlightuserdata(L, (void *)&pusher_key);
     lua_rawget(L, LUA_REGISTRYINDEX);
     lua_pushvalue(L, handle);
-    handed = error;
-    status = lua_pcall(L, 1, 1, 0);
-    handed = NULL;
+    lua_pushlightuserdata(L, error); /* a heap pointer: within LuaJIT's 47 bits */
+    status = lua_pcall(L, 2, 1, 0);
     rd_kafka_error_destroy(error);
     if (status != 0)
         lua_error(L);

@@ -158,7 +158,7 @@ void rdk_shutdown_begin(rdk_shutdown *s, rd_kafka_t *rk, int flags, rd_kafka_que
 int rdk_shutdown_closed(rdk_shutdown *s, rd_kafka_resp_err_t *err);
 int rdk_shutdown_finish(rdk_shutdown *s, long long deadline_ms, rd_kafka_queue_t **queues, int n);
 void rdk_shutdown_await_assignment(rdk_shutdown *s, rd_kafka_queue_t *queue);
-void rdk_shutdown_drain(rdk_shutdown *s, rd_kafka_queue_t *queue);
+void rdk_shutdown_drain(rdk_shutdown *s, rd_kafka_t *rk, rd_kafka_queue_t *queue);
 int rdk_cooperative_unsynced(rdk_client *c);
 void rdk_shutdown_after_fork(void);
 void rdk_open_shutdown(lua_State *L);

@@ -198,11 +198,11 @@ void rdk_shutdown_await_assignment(rdk_shutdown *s, rd_kafka_queue_t *queue) { s
 /* Hands the thread a collected consumer's queue, emptied before the destroy
  * (drain_queue); destroyed in place without a thread. Before
  * rdk_shutdown_begin. */
-void rdk_shutdown_drain(rdk_shutdown *s, rd_kafka_queue_t *queue) {
+void rdk_shutdown_drain(rdk_shutdown *s, rd_kafka_t *rk, rd_kafka_queue_t *queue) {
     if (s->thread)
         s->drain = queue;
     else
-        rd_kafka_queue_destroy(queue);
+        drain_queue(rk, queue);
 }
 
 static void *shutdown_thread(void *arg) {
