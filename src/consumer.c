@@ -129,6 +129,8 @@ static int consumer_subscribe(lua_State *L) {
     rd_kafka_topic_partition_list_destroy(list);
     if (err)
         return rdk_return_error(L, err, NULL);
+    if (c->subscribes < 2)
+        c->subscribes++;
     lua_pushboolean(L, 1);
     return 1;
 }
@@ -184,6 +186,7 @@ static void hand_over(rdk_client *c, int await) {
         rd_kafka_event_destroy(c->held);
         c->held = NULL;
     }
+    rdk_drop_pending_subscription(c);
     rdk_wake_close(c);
     /* Destroying commit_queue would purge the queue it forwards to. */
     rd_kafka_queue_forward(c->commit_queue, NULL);

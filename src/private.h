@@ -86,6 +86,7 @@ typedef struct rdk_client {
     rd_kafka_conf_t *spare_conf;    /* a copy of an admin handle's config (admin_groups.c) */
     int cooperative;                /* partition.assignment.strategy is cooperative-sticky (consumer) */
     int synced;                     /* an assigning rebalance event came: the first assignment was made */
+    int subscribes;                 /* subscribe calls that succeeded, counted up to 2 */
 } rdk_client;
 
 /* error.c */
@@ -208,6 +209,7 @@ void rdk_serve_rebalance(lua_State *L, rdk_client *c, rd_kafka_event_t *ev); /* 
 void rdk_rebalance_finish(rdk_client *c, rd_kafka_event_t *ev, long long assigns_before);
 void rdk_serve_commit(lua_State *L, rdk_client *c, rd_kafka_event_t *ev);    /* in serve_event */
 void rdk_revoke_before_close(lua_State *L, rdk_client *c, int base, long long deadline);
+void rdk_drop_pending_subscription(rdk_client *c);
 
 /* wake.c: pollfd(), events(), timeout() for event loops */
 void rdk_wake_rearm(rdk_client *c, int pending); /* in rdk_leave */

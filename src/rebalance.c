@@ -98,6 +98,18 @@ void rdk_serve_commit(lua_State *L, rdk_client *c, rd_kafka_event_t *ev) {
     }
 }
 
+/* A subscribe made while a rebalance is under way waits in librdkafka 2.0.2
+ * for that rebalance to end, and is applied then even when the consumer is
+ * closing or being destroyed meanwhile: the group then ends with a
+ * subscription, which aborts the process (rd_kafka_cgrp_destroy_final:
+ * assert !rkcg_subscription). An unsubscribe replaces the waiting subscribe.
+ * Only a second subscribe can wait so: a consumer subscribed once is left
+ * alone. */
+void rdk_drop_pending_subscription(rdk_client *c) {
+    if (c->subscribes >= 2)
+        rd_kafka_unsubscribe(c->rk);
+}
+
 /* close(), before the consumer is closed on its thread: with rebalance
  * callbacks, the member unsubscribes and serves the revocation here, so
  * on_revoke runs on the caller's thread (and may commit) as in any other
@@ -105,19 +117,22 @@ void rdk_serve_commit(lua_State *L, rdk_client *c, rd_kafka_event_t *ev) {
  * any case): librdkafka 2.0.2's own close answers an assignment it meets
  * with an unassign that never completes (upstream #4527). Skipped for
  * static members (group.instance.id): they keep their partitions in the
- * group across a restart. Messages that arrive meanwhile are dropped
- * unread (never returned, never committed). */
+ * group across a restart. The others only drop a subscribe that may still
+ * wait (rdk_drop_pending_subscription): librdkafka's close revokes their
+ * partitions. Messages that arrive meanwhile are dropped unread (never
+ * returned, never committed). */
 void rdk_revoke_before_close(lua_State *L, rdk_client *c, int base, long long deadline) {
     rd_kafka_topic_partition_list_t *list = NULL;
     char instance[256];
     size_t size = sizeof instance;
     rd_kafka_conf_res_t res;
     long long stop_at;
-    if ((c->callbacks & RDK_REBALANCE_CALLBACKS) == 0 && !c->cooperative)
-        return;
     res = rd_kafka_conf_get(rd_kafka_conf(c->rk), "group.instance.id", instance, &size);
-    if (res == RD_KAFKA_CONF_OK && size > 1)
+    if (((c->callbacks & RDK_REBALANCE_CALLBACKS) == 0 && !c->cooperative) ||
+        (res == RD_KAFKA_CONF_OK && size > 1)) {
+        rdk_drop_pending_subscription(c);
         return;
+    }
     if (rd_kafka_subscription(c->rk, &list) != RD_KAFKA_RESP_ERR_NO_ERROR)
         return;
     size = (size_t)list->cnt;

@@ -244,4 +244,24 @@ describe("#kafka consumer groups on a real broker", function()
     assert.is_nil(revoked)
     assert.is_true(c:close())
   end)
+
+  -- librdkafka 2.0.2 applied a subscribe that waited for a rebalance after
+  -- the close had begun, and aborted the process (a child: an abort here
+  -- would end the run).
+  for _, mode in ipairs { "close", "gc" } do
+    it("a member subscribed again during a rebalance, then " .. (mode == "gc" and "collected" or "closed") ..
+       ", does not abort the process", function()
+      local first, second = helpers.unique("resub"), helpers.unique("resub")
+      helpers.create_topic(first, 2)
+      helpers.create_topic(second, 2)
+      local pipe = assert(io.popen(("%s spec/support/resubscribe_close.lua %s '%s' %s %s 2>&1"):format(
+        helpers.lua_command(), mode, bootstrap, first, second)))
+      local out = pipe:read("*a")
+      local ok, how, code = pipe:close()
+      assert.is_true(ok == true or ok == 0, ("child ended by %s %s:\n%s"):format(how, code, out))
+      if mode == "close" then assert.matches("close b\ttrue", out) end
+      assert.matches("close a\ttrue", out)
+      assert.matches("\ndone\n", out)
+    end)
+  end
 end)
