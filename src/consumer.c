@@ -158,8 +158,10 @@ static int consumer_unsubscribe(lua_State *L) {
  * destroys the handle, serving the callbacks until it is done or `timeout`
  * has passed: `on_revoke` first (not for a static member, with
  * `group.instance.id`), so it may still commit. Also runs on `<close>`; the
- * collector neither waits nor leaves the group. Closing a closed consumer
- * returns `true`.
+ * collector neither waits nor leaves the group. A consumer that subscribed
+ * more than once unsubscribes first in both cases (a subscribe waiting for a
+ * rebalance would be applied during the close, which aborts librdkafka
+ * 2.0.2), so it leaves the group. Closing a closed consumer returns `true`.
  * @function close
  * @tparam[opt=10] number timeout seconds
  * @treturn[1] boolean `true`
