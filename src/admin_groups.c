@@ -1,7 +1,9 @@
 /* rdkafka.Admin: consumer groups (list, describe, delete) and their
  * committed offsets (list, alter, delete). */
+#include <stdlib.h>
 #include <string.h>
 #include "private.h"
+#include <librdkafka/rdkafka_mock.h>
 
 /***
  * @submodule rdkafka.Admin
@@ -298,10 +300,46 @@ static rd_kafka_topic_partition_list_t *every_partition(rd_kafka_t *rk, int time
         n += md->topics[t].partition_cnt;
     list = rd_kafka_topic_partition_list_new(n > 0 ? n : 1);
     for (t = 0; t < md->topic_cnt; t++)
-        for (p = 0; !md->topics[t].err && p < md->topics[t].partition_cnt; p++)
+        for (p = 0; p < md->topics[t].partition_cnt; p++) /* a topic-level error may still list some */
             rd_kafka_topic_partition_list_add(list, md->topics[t].topic, md->topics[t].partitions[p].id);
     rd_kafka_metadata_destroy(md);
     return list;
+}
+
+/* The admin handle's config is made a consumer's: librdkafka checks rules
+ * there that only consumers have (fetch.max.bytes within
+ * receive.message.max.bytes, max.poll.interval.ms over
+ * session.timeout.ms), which an admin config met or not. This consumer
+ * never fetches nor joins: those take values that always pass. A
+ * test.mock.num.brokers config would give it a mock cluster of its own: it
+ * reads the admin handle's instead. */
+static int reader_conf(rdk_client *c, rd_kafka_conf_t *conf, char *errstr, size_t size) {
+    char value[32];
+    size_t len = sizeof value;
+    long long max_msg, recv;
+    rd_kafka_mock_cluster_t *mock = rd_kafka_handle_mock_cluster(c->rk);
+    if (rd_kafka_conf_get(conf, "message.max.bytes", value, &len) != RD_KAFKA_CONF_OK)
+        return 0;
+    max_msg = atoll(value);
+    len = sizeof value;
+    if (rd_kafka_conf_get(conf, "receive.message.max.bytes", value, &len) != RD_KAFKA_CONF_OK)
+        return 0;
+    recv = atoll(value);
+    if (recv < max_msg + 512)
+        recv = max_msg + 512;
+    if (rd_kafka_conf_set(conf, "fetch.max.bytes", (snprintf(value, sizeof value, "%lld", max_msg), value), errstr,
+                          size) != RD_KAFKA_CONF_OK ||
+        rd_kafka_conf_set(conf, "receive.message.max.bytes", (snprintf(value, sizeof value, "%lld", recv), value),
+                          errstr, size) != RD_KAFKA_CONF_OK ||
+        rd_kafka_conf_set(conf, "max.poll.interval.ms", "86400000", errstr, size) != RD_KAFKA_CONF_OK ||
+        rd_kafka_conf_set(conf, "session.timeout.ms", "45000", errstr, size) != RD_KAFKA_CONF_OK)
+        return 0;
+    if (mock != NULL &&
+        (rd_kafka_conf_set(conf, "test.mock.num.brokers", "0", errstr, size) != RD_KAFKA_CONF_OK ||
+         rd_kafka_conf_set(conf, "bootstrap.servers", rd_kafka_mock_cluster_bootstraps(mock), errstr, size) !=
+             RD_KAFKA_CONF_OK))
+        return 0;
+    return 1;
 }
 
 /* A group's committed offsets, read through a consumer of the group that
@@ -328,7 +366,8 @@ static rd_kafka_resp_err_t read_committed(rdk_client *c, const char *group, int 
     if (rd_kafka_conf_set(conf, "group.id", group, errstr, size) != RD_KAFKA_CONF_OK ||
         rd_kafka_conf_set(conf, "enable.auto.commit", "false", errstr, size) != RD_KAFKA_CONF_OK ||
         rd_kafka_conf_set(conf, "isolation.level", stable ? "read_committed" : "read_uncommitted", errstr, size) !=
-            RD_KAFKA_CONF_OK) {
+            RD_KAFKA_CONF_OK ||
+        !reader_conf(c, conf, errstr, size)) {
         rd_kafka_conf_destroy(conf);
         return RD_KAFKA_RESP_ERR__INVALID_ARG;
     }

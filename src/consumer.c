@@ -86,7 +86,9 @@ static int consumer_new(lua_State *L) {
 /***
  * Subscribes to topics, replacing the subscription. A name that starts with
  * `^` is a regular expression, matched against the cluster's topics as they
- * are now and as they are created later.
+ * are now and as they are created later. From a callback that `close`
+ * serves, it returns `nil, err` with `_STATE`: librdkafka 2.0.2 aborts when a
+ * group that is closing gets a subscription.
  * @function subscribe
  * @tparam {string,...}|string topics topic names and patterns, or one name
  * @treturn[1] boolean `true`
@@ -118,6 +120,8 @@ static int consumer_subscribe(lua_State *L) {
             luaL_argerror(L, 2, lua_pushfstring(L, "topic #%d must not contain a NUL byte", i));
         lua_pop(L, 1);
     }
+    if (c->closing) /* from a callback close serves: after the subscription was dropped */
+        return rdk_return_error(L, RD_KAFKA_RESP_ERR__STATE, "the consumer is closing: no new subscription");
     /* Nothing below raises: the list cannot leak. */
     list = rd_kafka_topic_partition_list_new(n);
     for (i = 1; i <= n; i++) {

@@ -102,6 +102,24 @@ describe("consumer groups", function()
       assert.are.equal(10, offsets[2].offset)
     end)
 
+    -- librdkafka 2.0.2 aborts when a closing group gets a subscription
+    -- (rd_kafka_cgrp_destroy_final).
+    it("subscribe from a callback that close serves is refused with _STATE", function()
+      local answers = {}
+      local c
+      c = consumer { on_revoke = function()
+        local ok, err = c:subscribe("grp")
+        answers[#answers + 1] = { ok, err }
+      end }
+      assert(c:subscribe("grp"))
+      assert.is_truthy(wait_assigned(c, 3))
+      assert.is_true(c:close())
+      assert.are.equal(1, #answers)
+      assert.is_nil(answers[1][1])
+      assert.are.equal("_STATE", answers[1][2].name)
+      assert.matches("closing", tostring(answers[1][2]))
+    end)
+
     it("close with no time left still answers the revocation, so the background close ends", function()
       local pipe = assert(io.popen(helpers.lua_command() .. " spec/support/close_zero.lua 2>/dev/null"))
       local out = pipe:read("*a")

@@ -352,6 +352,22 @@ describe("hostile input", function()
       a:close()
     end)
 
+    it("list_consumer_group_offsets works with any admin config, a consumer's rules and test.mock.num.brokers alike", function()
+      -- The offsets are read through a consumer made from the admin handle's
+      -- config: librdkafka checked consumer rules there (this
+      -- receive.message.max.bytes is below fetch.max.bytes + 512), and
+      -- test.mock.num.brokers gave that consumer a mock cluster of its own.
+      local a = rdkafka.admin { ["test.mock.num.brokers"] = 1, ["receive.message.max.bytes"] = 10000000,
+        ["allow.auto.create.topics"] = true, log_level = 0 }
+      assert.is_nil(a:metadata("own", 10).topics[1].error) -- created on the handle's mock cluster
+      local group = helpers.unique("g")
+      local offsets = { { topic = "own", partition = 0, offset = 7 } }
+      assert.are.same(offsets, assert(a:alter_consumer_group_offsets(group, offsets, 10)))
+      assert.are.same(offsets, assert(a:list_consumer_group_offsets(group, nil, 10)))
+      assert.are.same(offsets, assert(a:list_consumer_group_offsets(group, { { topic = "own", partition = 0 } }, 10)))
+      a:close()
+    end)
+
     it("a group request that timed out while the broker was down leaves the process alive when it is back", function()
       local down = helpers.mock_with_topics { t = 1 }
       for i = 1, 3 do
