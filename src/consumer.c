@@ -83,6 +83,25 @@ static int consumer_new(lua_State *L) {
     return 1;
 }
 
+/* librdkafka 2.0.2 changes a cooperative member's subscription in place
+ * (rd_kafka_cgrp_modify_subscription), and aborts when it does so while the
+ * member joins without a member id (after it left the group, or was fenced)
+ * and the new topics need fresh metadata. Such a member owns nothing in the
+ * group: its old subscription is dropped first (librdkafka logs an
+ * "unexpected instruction to revoke" then), so the new one starts a plain
+ * join. */
+static int joining_cooperative(rd_kafka_t *rk) {
+    char *member;
+    int joining;
+    if (strcmp(rd_kafka_rebalance_protocol(rk), "COOPERATIVE") != 0)
+        return 0;
+    member = rd_kafka_memberid(rk);
+    joining = member == NULL || member[0] == '\0';
+    if (member != NULL)
+        rd_kafka_mem_free(rk, member);
+    return joining;
+}
+
 /***
  * Subscribes to topics, replacing the subscription. A name that starts with
  * `^` is a regular expression, matched against the cluster's topics as they
@@ -122,6 +141,8 @@ static int consumer_subscribe(lua_State *L) {
     }
     if (c->closing) /* from a callback close serves: after the subscription was dropped */
         return rdk_return_error(L, RD_KAFKA_RESP_ERR__STATE, "the consumer is closing: no new subscription");
+    if (c->subscribes > 0 && joining_cooperative(c->rk))
+        rd_kafka_unsubscribe(c->rk);
     /* Nothing below raises: the list cannot leak. */
     list = rd_kafka_topic_partition_list_new(n);
     for (i = 1; i <= n; i++) {

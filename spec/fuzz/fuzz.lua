@@ -399,19 +399,7 @@ end
 local handle = {}
 function handle.producer() return one("producer", function() return rdkafka.producer(producer_conf()) end) end
 function handle.tx() return one("tx", function() return rdkafka.producer(tx_producer_conf()) end) end
--- Cooperative consumers that subscribed once: librdkafka 2.0.2 asserts
--- (rd_kafka_cgrp_modify_subscription: join state INIT or STEADY) when one
--- changes its subscription while a rebalance is under way, which the module
--- cannot see; the fuzzer does not subscribe them again (see README).
-local cooperative, subscribed = setmetatable({}, { __mode = "k" }), setmetatable({}, { __mode = "k" })
-function handle.consumer()
-  return one("consumer", function()
-    local conf = consumer_conf()
-    local c = rdkafka.consumer(conf)
-    cooperative[c] = conf["partition.assignment.strategy"] == "cooperative-sticky" or nil
-    return c
-  end)
-end
+function handle.consumer() return one("consumer", function() return rdkafka.consumer(consumer_conf()) end) end
 function handle.admin() return one("admin", function() return rdkafka.admin(admin_conf()) end) end
 function handle.mock() return one("mock", function() return rdkafka.mock_cluster { brokers = 2 } end) end
 function handle.publisher() return one("publisher", function() return publisher.new(publisher_opts()) end) end
@@ -683,10 +671,6 @@ function fuzz_call()
   local args, n = {}, #target.kinds
   local self
   if target.method then self = receiver(target.class) end
-  if target.method == "subscribe" and cooperative[self] then
-    if subscribed[self] then depth = depth - 1; return end
-    subscribed[self] = true
-  end
   for i, kind in ipairs(target.kinds) do
     -- Arguments after the first may be left out, except timeouts with long defaults.
     if kind:sub(-1) ~= "!" and i > 1 and chance(0.1) then n = i - 1; break end

@@ -139,6 +139,29 @@ describe("consumer groups", function()
       assert.is_true(c:close())
     end)
 
+    -- librdkafka 2.0.2 changed the subscription of a cooperative member that
+    -- joined again without a member id in place, and aborted when the new
+    -- topic needed fresh metadata (rd_kafka_cgrp_modify_subscription).
+    it("cooperative-sticky subscribed again while it joins anew gets the new topic", function()
+      local fresh = helpers.unique("fresh")
+      assert(mc:create_topic(fresh, 2, 1)) -- never asked for before: not in any metadata yet
+      local c = consumer { ["partition.assignment.strategy"] = "cooperative-sticky" }
+      assert(c:subscribe("grp"))
+      assert.is_truthy(wait_assigned(c, 3))
+      assert(c:unsubscribe())
+      assert.is_truthy(helpers.wait_until(30, function()
+        c:poll(0.05)
+        return #c:assignment() == 0 and c:member_id() == nil
+      end))
+      assert(c:subscribe("grp"))
+      local until_joining = helpers.now() + 0.5 -- the join starts; on the mock no member id until it ends
+      while helpers.now() < until_joining do c:poll(0.01) end
+      assert(c:subscribe(fresh))
+      assert.is_truthy(wait_assigned(c, 2))
+      for _, entry in ipairs(c:assignment()) do assert.are.equal(fresh, entry.topic) end
+      assert.is_true(c:close())
+    end)
+
     it("cooperative-sticky without callbacks still gets its partitions, served by poll and consume", function()
       local c = consumer { ["partition.assignment.strategy"] = "cooperative-sticky" }
       assert(c:subscribe("grp"))
