@@ -352,7 +352,7 @@ describe("hostile input", function()
       a:close()
     end)
 
-    it("list_consumer_group_offsets works with any admin config, a consumer's rules and test.mock.num.brokers alike", function()
+    it("list_consumer_group_offsets works with any admin config: a consumer's rules, test.mock.num.brokers", function()
       -- The offsets are read through a consumer made from the admin handle's
       -- config: librdkafka checked consumer rules there (this
       -- receive.message.max.bytes is below fetch.max.bytes + 512), and
