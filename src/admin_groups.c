@@ -336,6 +336,8 @@ static int reader_conf(rdk_client *c, rd_kafka_conf_t *conf, char *errstr, size_
         return 0;
     if (mock != NULL &&
         (rd_kafka_conf_set(conf, "test.mock.num.brokers", "0", errstr, size) != RD_KAFKA_CONF_OK ||
+         /* what librdkafka gives a handle it makes a mock cluster for */
+         rd_kafka_conf_set(conf, "security.protocol", "plaintext", errstr, size) != RD_KAFKA_CONF_OK ||
          rd_kafka_conf_set(conf, "bootstrap.servers", rd_kafka_mock_cluster_bootstraps(mock), errstr, size) !=
              RD_KAFKA_CONF_OK))
         return 0;

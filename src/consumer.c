@@ -91,9 +91,10 @@ static int consumer_new(lua_State *L) {
  * "unexpected instruction to revoke" then), so the new one starts a plain
  * join. */
 static int joining_cooperative(rd_kafka_t *rk) {
+    const char *protocol = rd_kafka_rebalance_protocol(rk);
     char *member;
     int joining;
-    if (strcmp(rd_kafka_rebalance_protocol(rk), "COOPERATIVE") != 0)
+    if (protocol == NULL || strcmp(protocol, "COOPERATIVE") != 0)
         return 0;
     member = rd_kafka_memberid(rk);
     joining = member == NULL || member[0] == '\0';
@@ -116,7 +117,7 @@ static int joining_cooperative(rd_kafka_t *rk) {
  */
 static int consumer_subscribe(lua_State *L) {
     rdk_client *c = rdk_check_client(L, 1, RDK_CONSUMER_MT);
-    rd_kafka_topic_partition_list_t *list;
+    rd_kafka_topic_partition_list_t *list, *old = NULL;
     rd_kafka_resp_err_t err;
     int i, n;
     if (lua_type(L, 2) == LUA_TSTRING) {
@@ -128,6 +129,7 @@ static int consumer_subscribe(lua_State *L) {
     luaL_argcheck(L, lua_type(L, 2) == LUA_TTABLE, 2, "list of topic names expected");
     n = (int)lua_rawlen(L, 2);
     luaL_argcheck(L, n > 0, 2, "list of topic names is empty");
+    lua_createtable(L, 0, n); /* the names seen: librdkafka refuses one given twice */
     for (i = 1; i <= n; i++) {
         size_t len;
         lua_rawgeti(L, 2, i);
@@ -137,13 +139,21 @@ static int consumer_subscribe(lua_State *L) {
         /* A NUL byte would cut the name short: another topic, silently. */
         if (strlen(lua_tostring(L, -1)) != len)
             luaL_argerror(L, 2, lua_pushfstring(L, "topic #%d must not contain a NUL byte", i));
+        lua_pushvalue(L, -1);
+        lua_rawget(L, -3);
+        if (!lua_isnil(L, -1))
+            luaL_argerror(L, 2, lua_pushfstring(L, "topic #%d repeats topic #%d", i, (int)lua_tointeger(L, -1)));
         lua_pop(L, 1);
+        lua_pushinteger(L, i);
+        lua_rawset(L, -3);
     }
-    if (c->closing) /* from a callback close serves: after the subscription was dropped */
+    lua_pop(L, 1);
+    if (c->in_close) /* from a callback close serves: the subscription is being dropped */
         return rdk_return_error(L, RD_KAFKA_RESP_ERR__STATE, "the consumer is closing: no new subscription");
-    if (c->subscribes > 0 && joining_cooperative(c->rk))
+    /* Nothing below raises: the lists cannot leak. */
+    if (c->subscribes > 0 && joining_cooperative(c->rk) &&
+        rd_kafka_subscription(c->rk, &old) == RD_KAFKA_RESP_ERR_NO_ERROR)
         rd_kafka_unsubscribe(c->rk);
-    /* Nothing below raises: the list cannot leak. */
     list = rd_kafka_topic_partition_list_new(n);
     for (i = 1; i <= n; i++) {
         lua_rawgeti(L, 2, i);
@@ -152,6 +162,12 @@ static int consumer_subscribe(lua_State *L) {
     }
     err = rd_kafka_subscribe(c->rk, list);
     rd_kafka_topic_partition_list_destroy(list);
+    /* A list librdkafka refuses (a topic twice, a pattern that does not
+     * compile) leaves the old subscription as it was. */
+    if (err && old != NULL && old->cnt > 0)
+        rd_kafka_subscribe(c->rk, old);
+    if (old != NULL)
+        rd_kafka_topic_partition_list_destroy(old);
     if (err)
         return rdk_return_error(L, err, NULL);
     if (c->subscribes < 2)
@@ -231,6 +247,7 @@ static void hand_over(rdk_client *c, int await) {
 static int close_unassigned(lua_State *L, rdk_client *c, int base) {
     int thread_err = rdk_shutdown_prepare(c->shutdown);
     if (thread_err != 0) {
+        c->in_close = 0;
         rdk_leave(L, c, base);
         return rdk_return_error(L, RD_KAFKA_RESP_ERR__FAIL,
                                 lua_pushfstring(L, "could not start a thread to close the consumer "
@@ -275,6 +292,7 @@ static int consumer_close(lua_State *L) {
     timeout_ms = rdk_check_timeout_ms(L, 2, CLOSE_TIMEOUT_MS);
     deadline = rdk_now_ms() + timeout_ms;
     base = rdk_enter(L, c, 2, "close");
+    c->in_close = 1;
     /* A cooperative consumer between its join and its first assignment
      * cannot be destroyed yet (rdk_cooperative_unsynced): the assignment
      * comes first, served here like any rebalance. No message can come
@@ -286,6 +304,7 @@ static int consumer_close(lua_State *L) {
     if (rdk_cooperative_unsynced(c))
         return close_unassigned(L, c, base);
     if ((thread_err = rdk_shutdown_prepare(c->shutdown)) != 0) {
+        c->in_close = 0;
         rdk_leave(L, c, base);
         return rdk_return_error(L, RD_KAFKA_RESP_ERR__FAIL,
                                 lua_pushfstring(L, "could not start a thread to close the consumer "

@@ -87,6 +87,7 @@ typedef struct rdk_client {
     int cooperative;                /* partition.assignment.strategy is cooperative-sticky (consumer) */
     int synced;                     /* an assigning rebalance event came: the first assignment was made */
     int subscribes;                 /* subscribe calls that succeeded, counted up to 2 */
+    int in_close;                   /* close() runs (consumer): subscribe is refused */
 } rdk_client;
 
 /* error.c */

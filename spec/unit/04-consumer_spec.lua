@@ -24,6 +24,8 @@ describe("consumer", function()
     assert.matches("list of topic names is empty", errmsg(function() c:subscribe {} end))
     assert.matches("topic #2 must be a non%-empty string, got number", errmsg(function() c:subscribe { "a", 2 } end))
     assert.matches("topic #1 must be a non%-empty string, got string", errmsg(function() c:subscribe { "" } end))
+    assert.matches("topic #3 repeats topic #1", errmsg(function() c:subscribe { "a", "^b.*", "a" } end))
+    assert.matches("topic #2 repeats topic #1", errmsg(function() c:subscribe { "^b.*", "^b.*" } end))
   end)
 
   it("returns nil when nothing arrives before the timeout", function()

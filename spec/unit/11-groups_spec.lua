@@ -156,6 +156,11 @@ describe("consumer groups", function()
       assert(c:subscribe("grp"))
       local until_joining = helpers.now() + 0.5 -- the join starts; on the mock no member id until it ends
       while helpers.now() < until_joining do c:poll(0.01) end
+      -- A list librdkafka refuses leaves the subscription as it was.
+      local ok, err = c:subscribe("^(unclosed")
+      assert.is_nil(ok)
+      assert.are.equal("_INVALID_ARG", err.name)
+      assert.are.same({ "grp" }, c:subscription())
       assert(c:subscribe(fresh))
       assert.is_truthy(wait_assigned(c, 2))
       for _, entry in ipairs(c:assignment()) do assert.are.equal(fresh, entry.topic) end

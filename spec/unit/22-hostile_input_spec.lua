@@ -357,7 +357,9 @@ describe("hostile input", function()
       -- config: librdkafka checked consumer rules there (this
       -- receive.message.max.bytes is below fetch.max.bytes + 512), and
       -- test.mock.num.brokers gave that consumer a mock cluster of its own.
+      -- (librdkafka makes such a handle plaintext whatever security.protocol says.)
       local a = rdkafka.admin { ["test.mock.num.brokers"] = 1, ["receive.message.max.bytes"] = 10000000,
+        ["security.protocol"] = "sasl_plaintext", ["sasl.mechanisms"] = "PLAIN",
         ["allow.auto.create.topics"] = true, log_level = 0 }
       assert.is_nil(a:metadata("own", 10).topics[1].error) -- created on the handle's mock cluster
       local group = helpers.unique("g")
