@@ -258,7 +258,7 @@ describe("#kafka consumer groups on a real broker", function()
         helpers.lua_command(), mode, bootstrap, first, second)))
       local out = pipe:read("*a")
       local ok, how, code = pipe:close()
-      assert.is_true(ok == true or ok == 0, ("child ended by %s %s:\n%s"):format(how, code, out))
+      assert.is_true(ok == true or ok == 0, ("child ended by %s %s:\n%s"):format(tostring(how), tostring(code), out))
       if mode == "close" then assert.matches("close b\ttrue", out) end
       assert.matches("close a\ttrue", out)
       assert.matches("\ndone\n", out)
