@@ -91,10 +91,9 @@ static int consumer_new(lua_State *L) {
  * "unexpected instruction to revoke" then), so the new one starts a plain
  * join. */
 static int joining_cooperative(rd_kafka_t *rk) {
-    const char *protocol = rd_kafka_rebalance_protocol(rk);
     char *member;
     int joining;
-    if (protocol == NULL || strcmp(protocol, "COOPERATIVE") != 0)
+    if (!rdk_is_cooperative(rk))
         return 0;
     member = rd_kafka_memberid(rk);
     joining = member == NULL || member[0] == '\0';

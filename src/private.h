@@ -211,6 +211,7 @@ void rdk_rebalance_finish(rdk_client *c, rd_kafka_event_t *ev, long long assigns
 void rdk_serve_commit(lua_State *L, rdk_client *c, rd_kafka_event_t *ev);    /* in serve_event */
 void rdk_revoke_before_close(lua_State *L, rdk_client *c, int base, long long deadline);
 void rdk_drop_pending_subscription(rdk_client *c);
+int rdk_is_cooperative(rd_kafka_t *rk);
 
 /* wake.c: pollfd(), events(), timeout() for event loops */
 void rdk_wake_rearm(rdk_client *c, int pending); /* in rdk_leave */

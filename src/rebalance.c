@@ -18,7 +18,9 @@
 
 static rdk_client *check(lua_State *L) { return rdk_check_client(L, 1, RDK_CONSUMER_MT); }
 
-static int is_cooperative(rd_kafka_t *rk) {
+/* Whether the member joined its group with the cooperative protocol
+ * (librdkafka names it from the JoinGroup answer). */
+int rdk_is_cooperative(rd_kafka_t *rk) {
     const char *protocol = rd_kafka_rebalance_protocol(rk);
     return protocol != NULL && strcmp(protocol, "COOPERATIVE") == 0;
 }
@@ -32,7 +34,7 @@ static int is_cooperative(rd_kafka_t *rk) {
  * always get (consumer_new); a revoking one may come without it (a
  * SyncGroup error, an unsubscribe). */
 int rdk_cooperative_unsynced(rdk_client *c) {
-    return c->cooperative && !c->synced && c->rk != NULL && is_cooperative(c->rk);
+    return c->cooperative && !c->synced && c->rk != NULL && rdk_is_cooperative(c->rk);
 }
 
 /* In serve_event_protected: on_assign(consumer, partitions), on_revoke, or
@@ -62,7 +64,7 @@ void rdk_rebalance_finish(rdk_client *c, rd_kafka_event_t *ev, long long assigns
         c->synced = 1;
     if (c->assigns != assigns_before || c->rk == NULL)
         return;
-    if (is_cooperative(c->rk))
+    if (rdk_is_cooperative(c->rk))
         error = assign ? rd_kafka_incremental_assign(c->rk, list)
                        : rd_kafka_incremental_unassign(c->rk, list);
     else
@@ -226,7 +228,7 @@ static int consumer_assign(lua_State *L) {
 static int consumer_unassign(lua_State *L) {
     rdk_client *c = check(L);
     rd_kafka_resp_err_t err;
-    if (is_cooperative(c->rk)) {
+    if (rdk_is_cooperative(c->rk)) {
         /* A cooperative member gives up what it has, incrementally. */
         rd_kafka_topic_partition_list_t *list = NULL;
         rd_kafka_error_t *error = NULL;

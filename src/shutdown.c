@@ -135,22 +135,11 @@ void rdk_shutdown_free(rdk_shutdown *s) {
         unref(s);
 }
 
-/* Waits at most AWAIT_REBALANCE_MS for a cooperative consumer's first
- * assignment on its queue, answering each rebalance event (an unanswered
- * one keeps librdkafka 2.0.2's destroy waiting forever, upstream #4527);
- * the other events are dropped, nobody serves them now. Destroys the queue.
- * Returns whether the consumer may be destroyed: assigned, or no longer in
- * its group's cooperative protocol. */
-static int is_cooperative(rd_kafka_t *rk) {
-    const char *protocol = rd_kafka_rebalance_protocol(rk);
-    return protocol != NULL && strcmp(protocol, "COOPERATIVE") == 0;
-}
-
 /* The assign or unassign a rebalance event waits for; whether it assigned. */
 static int answer_rebalance(rd_kafka_t *rk, rd_kafka_event_t *ev) {
     const rd_kafka_topic_partition_list_t *list = rd_kafka_event_topic_partition_list(ev);
     int assign = rd_kafka_event_error(ev) == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS;
-    if (is_cooperative(rk)) {
+    if (rdk_is_cooperative(rk)) {
         rd_kafka_error_t *error = assign ? rd_kafka_incremental_assign(rk, list)
                                          : rd_kafka_incremental_unassign(rk, list);
         if (error != NULL)
@@ -161,6 +150,12 @@ static int answer_rebalance(rd_kafka_t *rk, rd_kafka_event_t *ev) {
     return assign;
 }
 
+/* Waits at most AWAIT_REBALANCE_MS for a cooperative consumer's first
+ * assignment on its queue, answering each rebalance event (an unanswered
+ * one keeps librdkafka 2.0.2's destroy waiting forever, upstream #4527);
+ * the other events are dropped, nobody serves them now. Destroys the queue.
+ * Returns whether the consumer may be destroyed: assigned, or no longer in
+ * its group's cooperative protocol. */
 static int await_first_assignment(rd_kafka_t *rk, rd_kafka_queue_t *queue) {
     long long deadline = rdk_now_ms() + AWAIT_REBALANCE_MS;
     int assigned = 0;
@@ -172,7 +167,7 @@ static int await_first_assignment(rd_kafka_t *rk, rd_kafka_queue_t *queue) {
             rd_kafka_event_destroy(ev);
     }
     rd_kafka_queue_destroy(queue);
-    return assigned || !is_cooperative(rk);
+    return assigned || !rdk_is_cooperative(rk);
 }
 
 /* A collected consumer's queue, emptied before the destroy: the rebalance
