@@ -87,14 +87,24 @@ int rdk_raise_redacted(lua_State *L, int handle, const char *what, const char *m
 
 /* The registry key of push_error_protected. */
 static const char pusher_key = 0;
+/* The error rdk_push_error_object is making an object of: saved and
+ * restored around its call, so a finalizer making another one meanwhile
+ * leaves it as it was. */
+static __thread rd_kafka_error_t *handed;
 
-/* (handle, error as light userdata): pushes the error object. */
+/* (handle, error as light userdata): pushes the error object. The error
+ * must be the one handed: the function is in the registry, which Lua code
+ * reaches through the debug library. */
 static int push_error_protected(lua_State *L) {
     rd_kafka_error_t *error = (rd_kafka_error_t *)lua_touserdata(L, 2);
-    rd_kafka_resp_err_t code = rd_kafka_error_code(error);
-    int fatal = rd_kafka_error_is_fatal(error);
-    int retriable = !fatal && (rd_kafka_error_is_retriable(error) || is_retriable(code));
-    int abort = rd_kafka_error_txn_requires_abort(error);
+    rd_kafka_resp_err_t code;
+    int fatal, retriable, abort;
+    if (error == NULL || error != handed)
+        return luaL_error(L, "rdkafka: no error object is being made");
+    code = rd_kafka_error_code(error);
+    fatal = rd_kafka_error_is_fatal(error);
+    retriable = !fatal && (rd_kafka_error_is_retriable(error) || is_retriable(code));
+    abort = rd_kafka_error_txn_requires_abort(error);
     /* The whole text, not a copy cut at a fixed size (which could end
      * inside a secret). */
     push_redacted_of(L, 1, rd_kafka_error_string(error));
@@ -103,6 +113,7 @@ static int push_error_protected(lua_State *L) {
 }
 
 void rdk_push_error_object(lua_State *L, int handle, rd_kafka_error_t *error) {
+    rd_kafka_error_t *saved;
     int status;
     handle = handle < 0 ? lua_gettop(L) + handle + 1 : handle;
     /* Pushed in a protected call, so that the error is destroyed however it
@@ -114,8 +125,11 @@ void rdk_push_error_object(lua_State *L, int handle, rd_kafka_error_t *error) {
     lua_pushlightuserdata(L, (void *)&pusher_key);
     lua_rawget(L, LUA_REGISTRYINDEX);
     lua_pushvalue(L, handle);
-    lua_pushlightuserdata(L, error); /* a heap pointer: within LuaJIT's 47 bits */
+    lua_pushlightuserdata(L, error);
+    saved = handed;
+    handed = error;
     status = lua_pcall(L, 2, 1, 0);
+    handed = saved;
     rd_kafka_error_destroy(error);
     if (status != 0)
         lua_error(L);

@@ -58,6 +58,20 @@ describe("error objects", function()
     p2:close(0)
   end)
 
+  it("cannot be made from a foreign value through the debug library", function()
+    -- The maker sits in the registry; it read any value as librdkafka's error.
+    local refused = 0
+    for key, value in pairs(debug.getregistry()) do
+      if type(key) == "userdata" and type(value) == "function" then
+        for _, foreign in ipairs { io.stdout, key } do
+          local ok, err = pcall(value, nil, foreign)
+          if not ok and tostring(err):find("no error object is being made", 1, true) then refused = refused + 1 end
+        end
+      end
+    end
+    assert.are.equal(2, refused)
+  end)
+
   it("report the librdkafka version", function()
     assert.matches("^%d+%.%d+%.%d+", rdkafka.librdkafka_version)
   end)
