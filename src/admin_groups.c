@@ -1,6 +1,5 @@
 /* rdkafka.Admin: consumer groups (list, describe, delete) and their
  * committed offsets (list, alter, delete). */
-#include <stdlib.h>
 #include <string.h>
 #include "private.h"
 #include <librdkafka/rdkafka_mock.h>
@@ -314,23 +313,11 @@ static rd_kafka_topic_partition_list_t *every_partition(rd_kafka_t *rk, int time
  * test.mock.num.brokers config would give it a mock cluster of its own: it
  * reads the admin handle's instead. */
 static int reader_conf(rdk_client *c, rd_kafka_conf_t *conf, char *errstr, size_t size) {
-    char value[32];
-    size_t len = sizeof value;
-    long long max_msg, recv;
     rd_kafka_mock_cluster_t *mock = rd_kafka_handle_mock_cluster(c->rk);
-    if (rd_kafka_conf_get(conf, "message.max.bytes", value, &len) != RD_KAFKA_CONF_OK)
-        return 0;
-    max_msg = atoll(value);
-    len = sizeof value;
-    if (rd_kafka_conf_get(conf, "receive.message.max.bytes", value, &len) != RD_KAFKA_CONF_OK)
-        return 0;
-    recv = atoll(value);
-    if (recv < max_msg + 512)
-        recv = max_msg + 512;
-    if (rd_kafka_conf_set(conf, "fetch.max.bytes", (snprintf(value, sizeof value, "%lld", max_msg), value), errstr,
-                          size) != RD_KAFKA_CONF_OK ||
-        rd_kafka_conf_set(conf, "receive.message.max.bytes", (snprintf(value, sizeof value, "%lld", recv), value),
-                          errstr, size) != RD_KAFKA_CONF_OK ||
+    /* fetch.max.bytes at the largest message.max.bytes, and
+     * receive.message.max.bytes at its own largest: both always pass. */
+    if (rd_kafka_conf_set(conf, "fetch.max.bytes", "1000000000", errstr, size) != RD_KAFKA_CONF_OK ||
+        rd_kafka_conf_set(conf, "receive.message.max.bytes", "2147483647", errstr, size) != RD_KAFKA_CONF_OK ||
         rd_kafka_conf_set(conf, "max.poll.interval.ms", "86400000", errstr, size) != RD_KAFKA_CONF_OK ||
         rd_kafka_conf_set(conf, "session.timeout.ms", "45000", errstr, size) != RD_KAFKA_CONF_OK)
         return 0;
