@@ -87,9 +87,10 @@ static int consumer_new(lua_State *L) {
  * (rd_kafka_cgrp_modify_subscription), and aborts when it does so while the
  * member joins without a member id (after it left the group, or was fenced)
  * and the new topics need fresh metadata. Such a member owns nothing in the
- * group: its old subscription is dropped first (librdkafka logs an
- * "unexpected instruction to revoke" then), so the new one starts a plain
- * join. */
+ * group: its old subscription is dropped first, so the new one starts a
+ * plain join. librdkafka logs an "unexpected instruction to revoke" then,
+ * and a librdkafka built with --enable-devel asserts there (rd_dassert);
+ * Debian's is not. */
 static int joining_cooperative(rd_kafka_t *rk) {
     char *member;
     int joining;
@@ -150,7 +151,7 @@ static int consumer_subscribe(lua_State *L) {
     if (c->in_close) /* from a callback close serves: the subscription is being dropped */
         return rdk_return_error(L, RD_KAFKA_RESP_ERR__STATE, "the consumer is closing: no new subscription");
     /* Nothing below raises: the lists cannot leak. */
-    if (c->subscribes > 0 && joining_cooperative(c->rk) &&
+    if (c->subscribes > 0 && c->cooperative && joining_cooperative(c->rk) &&
         rd_kafka_subscription(c->rk, &old) == RD_KAFKA_RESP_ERR_NO_ERROR)
         rd_kafka_unsubscribe(c->rk);
     list = rd_kafka_topic_partition_list_new(n);
@@ -161,8 +162,8 @@ static int consumer_subscribe(lua_State *L) {
     }
     err = rd_kafka_subscribe(c->rk, list);
     rd_kafka_topic_partition_list_destroy(list);
-    /* A list librdkafka refuses (a topic twice, a pattern that does not
-     * compile) leaves the old subscription as it was. */
+    /* A list librdkafka refuses (a pattern that does not compile, a fatal
+     * error) leaves the old subscription as it was. */
     if (err && old != NULL && old->cnt > 0)
         rd_kafka_subscribe(c->rk, old);
     if (old != NULL)
@@ -201,7 +202,8 @@ static int consumer_unsubscribe(lua_State *L) {
  * collector neither waits nor leaves the group. A consumer that subscribed
  * more than once unsubscribes first in both cases (a subscribe waiting for a
  * rebalance would be applied during the close, which aborts librdkafka
- * 2.0.2), so it leaves the group. Closing a closed consumer returns `true`.
+ * 2.0.2), so it leaves the group on close, even a static member, and may
+ * leave it when collected. Closing a closed consumer returns `true`.
  * @function close
  * @tparam[opt=10] number timeout seconds
  * @treturn[1] boolean `true`
